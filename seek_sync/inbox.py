@@ -1,0 +1,361 @@
+"""The durable inbox: one SQLite database (WAL) of SEEK events, ATS callbacks and polling cursors.
+
+Every outside input lands here first. Rows get an ever-increasing `seq` (AUTOINCREMENT, so a seq is
+never reused) and are de-duplicated by their id. Several processes may write at once: each thread
+keeps its own connection, and every write is one `BEGIN IMMEDIATE` transaction, so writers queue on
+SQLite's lock (with a generous busy timeout) instead of failing. Readers never block writers.
+No Dagster here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Self, TypeVar
+
+UNKNOWN_HIRER = "unknown_hirer"
+Source = Literal["poll", "webhook"]
+_T = TypeVar("_T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, type_code TEXT NOT NULL,
+    source TEXT NOT NULL CHECK (source IN ('poll', 'webhook')), hirer_id TEXT NOT NULL,
+    profile_id TEXT, candidate_id TEXT, created_at TEXT,
+    raw_json TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_hirer_seq ON events (hirer_id, seq);
+CREATE TABLE IF NOT EXISTS callbacks (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, callback_id TEXT UNIQUE NOT NULL, target TEXT NOT NULL,
+    idempotency_key TEXT, status TEXT, raw_json TEXT NOT NULL, received_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS callbacks_target_seq ON callbacks (target, seq);
+CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
+"""
+
+_EVENT_FIELDS = (
+    "event_id", "type_code", "source", "hirer_id", "profile_id", "candidate_id", "created_at"
+)  # fmt: skip
+_CALLBACK_FIELDS = ("callback_id", "target", "idempotency_key", "status")
+
+
+def _insert(table: str, fields: Sequence[str], key: str) -> str:
+    columns = (*fields, "raw_json", "received_at")
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
+        f"ON CONFLICT ({key}) DO NOTHING"
+    )
+
+
+_ROW_COLUMNS = (*_EVENT_FIELDS, "raw_json", "received_at")
+_INSERT_EVENT = _insert("events", _EVENT_FIELDS, "event_id")
+_INSERT_CALLBACK = _insert("callbacks", _CALLBACK_FIELDS, "callback_id")
+_SELECT_EVENTS = f"SELECT seq, {', '.join(_EVENT_FIELDS)}, raw_json, received_at FROM events"
+_SELECT_CALLBACKS = (
+    f"SELECT seq, {', '.join(_CALLBACK_FIELDS)}, raw_json, received_at FROM callbacks"
+)
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(raw: dict[str, Any]) -> str:
+    return json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class InboxEvent:
+    """One SEEK event as the poller or the webhook receiver saw it."""
+
+    event_id: str
+    type_code: str
+    source: Source
+    hirer_id: str = UNKNOWN_HIRER
+    profile_id: str | None = None
+    candidate_id: str | None = None
+    created_at: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredEvent(InboxEvent):
+    """An event read back from the inbox."""
+
+    seq: int
+    received_at: str
+
+
+@dataclass(frozen=True)
+class InboxCallback:
+    """One ATS callback (for example an Onderwijsregio mutation result)."""
+
+    callback_id: str
+    target: str
+    idempotency_key: str | None = None
+    status: str | None = None
+    raw: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StoredCallback(InboxCallback):
+    """A callback read back from the inbox."""
+
+    seq: int
+    received_at: str
+
+
+@dataclass(frozen=True)
+class HirerPending:
+    """New work for one hirer past a seq: how many events, and the highest seq among them."""
+
+    count: int
+    max_seq: int
+
+
+def _row(
+    item: InboxEvent | InboxCallback, fields: Sequence[str], received_at: str
+) -> tuple[Any, ...]:
+    return (*(getattr(item, f) for f in fields), _dumps(item.raw), received_at)
+
+
+def _from_row(cls: type[_T], row: sqlite3.Row) -> _T:
+    values = dict(row)
+    values["raw"] = json.loads(values.pop("raw_json"))
+    return cls(**values)
+
+
+def _limit(limit: int | None) -> int:
+    return -1 if limit is None else max(limit, 0)
+
+
+def _reopen(cls: type[Inbox], path: str, busy_timeout_seconds: float) -> Inbox:
+    return cls(path, busy_timeout_seconds=busy_timeout_seconds)
+
+
+class Inbox:
+    """The inbox database at `path`; safe to share between threads and processes."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_seconds: float = 30.0) -> None:
+        self.path = Path(path)
+        self.busy_timeout_seconds = busy_timeout_seconds
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._connections: list[sqlite3.Connection] = []
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._create()
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], **options: Any) -> Self:
+        return cls(path, **options)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickles as its path: the copy (another process, say) opens its own connections.
+        return (_reopen, (type(self), str(self.path), self.busy_timeout_seconds))
+
+    def __repr__(self) -> str:
+        return f"Inbox({str(self.path)!r})"
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- connections and transactions ------------------------------------------------------
+
+    def _new_connection(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(
+            self.path,
+            timeout=self.busy_timeout_seconds,
+            isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
+            check_same_thread=False,  # only its own thread uses it; close() may run elsewhere
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        with self._lock:
+            self._connections.append(conn)
+        return conn
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or self._local.pid != os.getpid():
+            conn = self._new_connection()
+            self._local.conn, self._local.pid = conn, os.getpid()
+        return conn
+
+    def close(self) -> None:
+        """Close every connection this object opened (it reopens on next use)."""
+        with self._lock:
+            connections, self._connections = self._connections, []
+        self._local = threading.local()
+        for conn in connections:
+            conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def _create(self) -> None:
+        deadline = time.monotonic() + self.busy_timeout_seconds
+        while True:  # switching a new file to WAL needs a lock the busy handler may not wait for
+            try:
+                conn = self._conn()
+                conn.execute("PRAGMA journal_mode = WAL")
+                with self._write() as conn:
+                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                        conn.execute(statement)
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return self._conn().execute(sql, params).fetchall()
+
+    # --- events ----------------------------------------------------------------------------
+
+    def add_events(
+        self, events: Sequence[InboxEvent], *, cursor: tuple[str, str] | None = None
+    ) -> int:
+        """Store new events (known ids are ignored) and, if given, the cursor, in one transaction.
+
+        Returns how many events were new. Any error stores nothing, cursor included.
+        """
+        received_at = utc_now()
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(_INSERT_EVENT, (_row(e, _EVENT_FIELDS, received_at) for e in events))
+            added = conn.total_changes - before
+            if cursor is not None:
+                self._set_cursor(conn, *cursor)
+        return added
+
+    def get_cursor(self, name: str) -> str | None:
+        rows = self._read("SELECT value FROM cursors WHERE name = ?", (name,))
+        return rows[0]["value"] if rows else None
+
+    def set_cursor(self, name: str, value: str) -> None:
+        with self._write() as conn:
+            self._set_cursor(conn, name, value)
+
+    @staticmethod
+    def _set_cursor(conn: sqlite3.Connection, name: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.updated_at",
+            (name, value, utc_now()),
+        )
+
+    def events_after(self, seq: int, limit: int | None = None) -> list[StoredEvent]:
+        """Events with a seq above `seq`, in ascending seq order."""
+        rows = self._read(
+            f"{_SELECT_EVENTS} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, _limit(limit))
+        )
+        return [_from_row(StoredEvent, r) for r in rows]
+
+    def max_seq(self) -> int:
+        return int(self._read("SELECT COALESCE(MAX(seq), 0) AS m FROM events")[0]["m"])
+
+    def pending_by_hirer(self, after_seq: int) -> dict[str, HirerPending]:
+        """Per hirer (`unknown_hirer` included), events past `after_seq`: one consistent read."""
+        rows = self._read(
+            "SELECT hirer_id, COUNT(*) AS n, MAX(seq) AS m FROM events WHERE seq > ? "
+            "GROUP BY hirer_id ORDER BY hirer_id",
+            (after_seq,),
+        )
+        return {r["hirer_id"]: HirerPending(count=r["n"], max_seq=r["m"]) for r in rows}
+
+    def pending_hirer_counts(self, after_seq: int) -> dict[str, int]:
+        """Hirer (`unknown_hirer` included) -> number of events with a seq above `after_seq`."""
+        return {h: p.count for h, p in self.pending_by_hirer(after_seq).items()}
+
+    def events_for_hirer(
+        self,
+        hirer_id: str,
+        after_seq: int = 0,
+        limit: int | None = None,
+        *,
+        upto_seq: int | None = None,
+    ) -> list[StoredEvent]:
+        """One hirer's events with `after_seq < seq <= upto_seq`, in ascending seq order."""
+        rows = self._read(
+            f"{_SELECT_EVENTS} WHERE hirer_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (hirer_id, after_seq, upto_seq if upto_seq is not None else 2**63 - 1, _limit(limit)),
+        )
+        return [_from_row(StoredEvent, r) for r in rows]
+
+    def unknown_hirer_events(self, limit: int = 1000) -> list[StoredEvent]:
+        return self.events_for_hirer(UNKNOWN_HIRER, 0, limit)
+
+    def resolve_hirer(self, event_id: str, hirer_id: str) -> bool:
+        """Give an `unknown_hirer` event its hirer and a new seq, so readers past it see it again.
+
+        Returns False when the event is missing or already has a hirer.
+        """
+        if hirer_id == UNKNOWN_HIRER:
+            raise ValueError("resolve_hirer needs a real hirer id")
+        with self._write() as conn:
+            row = conn.execute(
+                f"{_SELECT_EVENTS} WHERE event_id = ? AND hirer_id = ?", (event_id, UNKNOWN_HIRER)
+            ).fetchone()
+            if row is None:
+                return False
+            conn.execute("DELETE FROM events WHERE seq = ?", (row["seq"],))
+            # Re-inserted, not updated: AUTOINCREMENT hands out a new, higher seq.
+            values = {**dict(row), "hirer_id": hirer_id}
+            conn.execute(_INSERT_EVENT, [values[c] for c in _ROW_COLUMNS])
+        return True
+
+    # --- callbacks -------------------------------------------------------------------------
+
+    def add_callbacks(self, callbacks: Sequence[InboxCallback]) -> int:
+        """Store new callbacks (known callback ids are ignored); returns how many were new."""
+        received_at = utc_now()
+        with self._write() as conn:
+            before = conn.total_changes
+            conn.executemany(
+                _INSERT_CALLBACK, (_row(c, _CALLBACK_FIELDS, received_at) for c in callbacks)
+            )
+            return conn.total_changes - before
+
+    def callbacks_after(
+        self, seq: int, target: str | None = None, limit: int | None = None
+    ) -> list[StoredCallback]:
+        """Callbacks with a seq above `seq` (optionally of one target), in ascending seq order."""
+        where, params = "seq > ?", [seq]
+        if target is not None:
+            where, params = "target = ? AND seq > ?", [target, seq]
+        rows = self._read(
+            f"{_SELECT_CALLBACKS} WHERE {where} ORDER BY seq LIMIT ?", (*params, _limit(limit))
+        )
+        return [_from_row(StoredCallback, r) for r in rows]
+
+    # --- overview --------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Row counts: events, callbacks and events still waiting for their hirer."""
+        row = self._read(
+            "SELECT (SELECT COUNT(*) FROM events) AS events, "
+            "(SELECT COUNT(*) FROM callbacks) AS callbacks, "
+            "(SELECT COUNT(*) FROM events WHERE hirer_id = ?) AS unknown_hirer",
+            (UNKNOWN_HIRER,),
+        )[0]
+        return dict(row)
