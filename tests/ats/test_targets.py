@@ -1,0 +1,84 @@
+"""The hirer → target map: YAML, credentials by env var name, unmapped hirers refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seek_sync.ats.targets import (
+    TargetConfigError,
+    TargetKind,
+    TargetMap,
+    UnmappedHirerError,
+)
+
+MAP = """
+hirers:
+  "seekAnzPublicTest:organization:seek:AAAA1111":
+    target: onderwijsregio
+    api_key_env: TEST_OR_KEY
+    callback_secret_env: TEST_OR_CALLBACK
+  "seekAnzPublicTest:organization:seek:BBBB2222":
+    target: kombo
+    api_key_env: TEST_KOMBO_KEY
+    integration_id: "greenhouse:Abc"
+    jobs: {"REQ-1": "job-one"}
+    default_job_id: job-default
+"""
+
+
+@pytest.fixture
+def target_map(tmp_path: Path) -> TargetMap:
+    path = tmp_path / "hirers.yaml"
+    path.write_text(MAP)
+    return TargetMap.load(path)
+
+
+def test_loads_targets_and_reads_credentials_by_name(
+    target_map: TargetMap, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TEST_OR_KEY", "or-secret-key")
+    region = target_map.for_hirer("seekAnzPublicTest:organization:seek:AAAA1111")
+    assert region.target is TargetKind.ONDERWIJSREGIO
+    assert region.api_key().get_secret_value() == "or-secret-key"
+    assert "or-secret-key" not in repr(region.api_key())
+
+
+def test_missing_credential_variable_is_named(target_map: TargetMap) -> None:
+    region = target_map.for_hirer("seekAnzPublicTest:organization:seek:AAAA1111")
+    with pytest.raises(TargetConfigError, match="TEST_OR_KEY is not set"):
+        region.api_key()
+
+
+def test_kombo_job_from_reference_or_default(target_map: TargetMap) -> None:
+    kombo = target_map.for_hirer("seekAnzPublicTest:organization:seek:BBBB2222")
+    assert kombo.job_for("REQ-1") == "job-one"
+    assert kombo.job_for("REQ-unknown") == "job-default"
+    assert kombo.job_for(None) == "job-default"
+
+
+def test_unmapped_hirer_is_reported_not_guessed(target_map: TargetMap) -> None:
+    with pytest.raises(UnmappedHirerError, match="no ATS target"):
+        target_map.for_hirer("seekAnzPublicTest:organization:seek:ZZZZ9999")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("hirers: [1, 2", "not valid YAML"),
+        ("hirers: {h: {target: workday, api_key_env: X}}", "hirers.h.target"),
+        ("hirers: {h: {target: kombo}}", "hirers.h.api_key_env: Field required"),
+        ("hirers: {h: {target: kombo, api_key_env: X, password: p}}", "Extra inputs"),
+    ],
+)
+def test_bad_map_gives_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "hirers.yaml"
+    path.write_text(text)
+    with pytest.raises(TargetConfigError, match=message):
+        TargetMap.load(path)
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(TargetConfigError, match="does not exist"):
+        TargetMap.load(tmp_path / "nope.yaml")
