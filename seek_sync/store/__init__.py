@@ -1,0 +1,1 @@
+"""Storage: the DuckDB warehouse and the fsspec blob store (no Dagster)."""

@@ -1,0 +1,48 @@
+"""Short-lived signed URLs for stored blobs, so an ATS can fetch a file too big to send inline.
+
+A URL is `{public_base}/blobs/{key}?expires={unix}&signature={hex}` where the signature is
+HMAC-SHA256 over the path and the expiry, keyed with the blob signing secret. The receiver app
+serves a blob only for a valid signature and an unexpired time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import quote, urlencode
+
+BLOB_PREFIX = "/blobs/"
+
+
+def _signature(secret: bytes, path: str, expires: int) -> str:
+    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def blob_path(key: str) -> str:
+    """The URL path of a blob key (each segment percent-encoded, slashes kept)."""
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
+        raise ValueError("blob key must be a relative path without empty, . or .. segments")
+    return BLOB_PREFIX + quote(key, safe="/")
+
+
+def sign_blob_url(
+    public_base: str, key: str, secret: bytes, *, ttl_seconds: int, now: float | None = None
+) -> str:
+    """A URL for `key` that stops working `ttl_seconds` from now."""
+    path = blob_path(key)
+    expires = int((time.time() if now is None else now) + ttl_seconds)
+    query = urlencode({"expires": expires, "signature": _signature(secret, path, expires)})
+    return f"{public_base.rstrip('/')}{path}?{query}"
+
+
+def verify_blob_request(
+    path: str, expires: str | None, signature: str | None, secret: bytes, now: float | None = None
+) -> bool:
+    """Whether a request for `path` carries a valid, unexpired signature (constant-time)."""
+    if not expires or not signature or not expires.isdigit():
+        return False
+    if int(expires) < (time.time() if now is None else now):
+        return False
+    expected = _signature(secret, path, int(expires))
+    return hmac.compare_digest(expected.encode(), signature.encode())
