@@ -1,0 +1,177 @@
+"""`/_sandbox/...`: the sandbox's own control surface for tests, demos and benchmarks.
+
+Not part of any real API: read request counts and headers, inject faults, add applications, remove a
+hirer relationship or an attachment, replay events, and push signed webhooks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, Field, ValidationError
+
+from seek_sync.sandbox.faults import Fault
+from seek_sync.sandbox.state import STATE, SandboxState
+from seek_sync.sandbox.webhooks import WebhookSender
+
+
+class DeliverRequest(BaseModel):
+    url: str | None = None
+    event_ids: list[str] | None = None
+    type_codes: list[str] | None = None
+    batch_size: int = Field(default=10, ge=1, le=10)
+    duplicate: bool = False
+    reorder: bool = False
+
+
+def summary(state: SandboxState) -> dict[str, Any]:
+    """Counts of what the sandbox serves, per hirer and per attachment kind."""
+    world = state.world
+    applications = list(world.applications.values())
+    per_hirer = Counter(a.hirer_id for a in applications)
+    kinds = Counter(att.kind for a in applications for att in a.attachments)
+    return {
+        "scheme_id": world.scheme_id,
+        "hirers": [
+            {
+                "id": h.id,
+                "name": h.name,
+                "relationship": h.relationship,
+                "applications": per_hirer.get(h.id, 0),
+            }
+            for h in world.hirers.values()
+        ],
+        "applications": len(applications),
+        "attachments": sum(kinds.values()),
+        "attachment_bytes": sum(att.size for a in applications for att in a.attachments),
+        "attachments_by_kind": dict(kinds),
+        "events": len(world.events),
+        "edge_cases": {k: list(v) for k, v in world.edge_cases.items()},
+    }
+
+
+def _state(request: web.Request) -> SandboxState:
+    return request.app[STATE]
+
+
+async def _json_body(request: web.Request) -> Any:
+    if not request.can_read_body:
+        return {}
+    return await request.json()
+
+
+def _bad(error: Exception) -> web.Response:
+    return web.json_response({"error": str(error)}, status=400)
+
+
+async def get_summary(request: web.Request) -> web.Response:
+    return web.json_response(summary(_state(request)))
+
+
+async def get_requests(request: web.Request) -> web.Response:
+    log = _state(request).log
+    endpoint = request.query.get("endpoint")
+    recent = [r.model_dump() for r in log.requests(endpoint)][-500:]
+    return web.json_response({"counts": log.counts(), "requests": recent})
+
+
+async def clear_requests(request: web.Request) -> web.Response:
+    _state(request).log.clear()
+    return web.json_response({"ok": True})
+
+
+async def get_faults(request: web.Request) -> web.Response:
+    return web.json_response([f.model_dump() for f in _state(request).faults.pending()])
+
+
+async def add_faults(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    try:
+        faults = [Fault.model_validate(f) for f in (body if isinstance(body, list) else [body])]
+    except ValidationError as error:
+        return _bad(error)
+    for fault in faults:
+        _state(request).faults.add(fault)
+    return web.json_response({"added": len(faults)})
+
+
+async def clear_faults(request: web.Request) -> web.Response:
+    _state(request).faults.clear()
+    return web.json_response({"ok": True})
+
+
+async def expire_tokens(request: web.Request) -> web.Response:
+    _state(request).tokens.expire_all()
+    return web.json_response({"ok": True})
+
+
+async def add_applications(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    count = int(body.get("count", 1))
+    events = _state(request).world.add_applications(count)
+    return web.json_response({"events": [e.id for e in events]})
+
+
+async def remove_relationship(request: web.Request) -> web.Response:
+    world = _state(request).world
+    hirer_id = request.match_info["hirer_id"]
+    if hirer_id not in world.hirers:
+        return web.json_response({"error": "unknown hirer"}, status=404)
+    event = world.remove_relationship(hirer_id)
+    return web.json_response({"event": event.id})
+
+
+async def remove_attachment(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    _state(request).world.remove_attachment(body["application_id"], body["attachment_id"])
+    return web.json_response({"ok": True})
+
+
+async def replay_events(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    events = _state(request).world.replay_events(list(body.get("event_ids", [])))
+    return web.json_response({"replayed": len(events)})
+
+
+async def deliver_webhooks(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        ask = DeliverRequest.model_validate(await _json_body(request))
+    except ValidationError as error:
+        return _bad(error)
+    url = ask.url or state.config.webhook_url
+    if not url:
+        return web.json_response({"error": "no webhook url configured or given"}, status=400)
+    events = list(state.world.events)
+    if ask.event_ids is not None:
+        wanted = set(ask.event_ids)
+        events = [e for e in events if e.id in wanted]
+    if ask.type_codes is not None:
+        events = [e for e in events if e.type_code in ask.type_codes]
+    sender = WebhookSender(url=url, secret=state.config.webhook_secret, seed=state.config.seed)
+    report = await sender.deliver(
+        events, batch_size=ask.batch_size, duplicate=ask.duplicate, reorder=ask.reorder
+    )
+    return web.json_response(report.__dict__)
+
+
+def add_routes(app: web.Application) -> None:
+    r = app.router
+    r.add_get("/_sandbox/summary", get_summary, name="admin.summary")
+    r.add_get("/_sandbox/requests", get_requests, name="admin.requests")
+    r.add_delete("/_sandbox/requests", clear_requests, name="admin.requests.clear")
+    r.add_get("/_sandbox/faults", get_faults, name="admin.faults")
+    r.add_post("/_sandbox/faults", add_faults, name="admin.faults.add")
+    r.add_delete("/_sandbox/faults", clear_faults, name="admin.faults.clear")
+    r.add_post("/_sandbox/tokens/expire", expire_tokens, name="admin.tokens.expire")
+    r.add_post("/_sandbox/applications", add_applications, name="admin.applications")
+    r.add_post(
+        "/_sandbox/hirers/{hirer_id}/remove-relationship",
+        remove_relationship,
+        name="admin.relationship",
+    )
+    r.add_post("/_sandbox/attachments/remove", remove_attachment, name="admin.attachments")
+    r.add_post("/_sandbox/events/replay", replay_events, name="admin.replay")
+    r.add_post("/_sandbox/webhooks/deliver", deliver_webhooks, name="admin.webhooks")

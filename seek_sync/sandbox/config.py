@@ -1,0 +1,29 @@
+"""Configuration of one sandbox server: data set, demo credentials, token lifetime, faults."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from seek_sync.sandbox.faults import Fault
+
+
+class SandboxConfig(BaseModel):
+    """Everything a sandbox needs to start; the defaults give a useful demo data set."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
+    seed: int = 7
+    applications: int = Field(default=60, ge=0)
+    hirers: int = Field(default=4, ge=1)
+    edge_cases: bool = True
+
+    # Demo credentials (Playground-style: test audience, public-test scheme).
+    client_id: str = "sandbox-partner-client"
+    client_secret: str = "sandbox-partner-secret-0123456789abcdef"
+    audience: str = "https://test.graphql.seek.com"
+    webhook_secret: str = "sandbox-webhook-secret-0123456789"
+    token_lifetime_seconds: int = Field(default=1800, ge=1)
+
+    # Where new events are pushed as signed webhooks, if anywhere.
+    webhook_url: str | None = None
+    faults: list[Fault] = Field(default_factory=list)

@@ -1,0 +1,53 @@
+"""The live state one sandbox server shares between its routes and its Python API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from seek_sync.sandbox.config import SandboxConfig
+from seek_sync.sandbox.faults import Fault, FaultPlan, RequestLog
+from seek_sync.sandbox.tokens import TokenIssuer
+from seek_sync.sandbox.world import World, build_world
+
+
+class FakeApi(Protocol):
+    """An extra fake served on the sandbox's port (the ATS fakes)."""
+
+    def add_routes(self, app: web.Application) -> None:
+        """Register routes; name each `<fake>.<operation>` for fault targeting and counts."""
+
+    def info(self, base_url: str) -> dict[str, Any]:
+        """Its entries of the start-up JSON line (base URL, credentials)."""
+
+
+@dataclass
+class SandboxState:
+    config: SandboxConfig
+    world: World
+    tokens: TokenIssuer
+    faults: FaultPlan
+    log: RequestLog = field(default_factory=RequestLog)
+    fakes: dict[str, FakeApi] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: SandboxConfig) -> SandboxState:
+        world = build_world(
+            seed=config.seed,
+            applications=config.applications,
+            hirers=config.hirers,
+            edge_cases=config.edge_cases,
+        )
+        state = cls(
+            config=config,
+            world=world,
+            tokens=TokenIssuer(config.token_lifetime_seconds),
+            faults=FaultPlan(config.faults),
+        )
+        return state
+
+
+STATE = web.AppKey("state", SandboxState)
+FAULT = web.RequestKey("fault", Fault)  # the fault a handler applies itself (truncate, slow)
