@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,15 +10,79 @@ import pytest
 from seek_sync.sandbox.graphql_api import RequestContext, execute_graphql
 from seek_sync.sandbox.world import World, build_world
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 ORIGIN = "http://127.0.0.1:9999"
 
-
-def seed_001_query() -> str:
-    """The candidateProfile query exactly as SEEK's documentation (seed 001) prints it."""
-    text = next(SEEDS.glob("001_*.txt")).read_text(encoding="utf-8")
-    start = text.index("query ($id: String!)")
-    return text[start:]
+# Seed 001 (SEEK's "Exporting candidate profiles" page): the candidateProfile query exactly as
+# the documentation prints it, indentation included.
+SEED_001_QUERY = """query ($id: String!) {
+        candidateProfile(id: $id) {
+          profileId {
+            value
+          }
+          createDateTime
+          candidate {
+            person {
+              name {
+                given
+                family
+              }
+              communication {
+                phone {
+                  formattedNumber
+                }
+                email {
+                  address
+                }
+              }
+            }
+          }
+          associatedPositionProfile {
+            seekHirerJobReference
+            positionOrganizations {
+              id {
+                value
+              }
+              name
+            }
+            positionUri
+          }
+          employment {
+            organization {
+              name
+            }
+            positionHistories {
+              start
+              end
+              title
+            }
+          }
+          education {
+            institution {
+              name
+            }
+            educationDegrees {
+              name
+              degreeGrantedStatus
+              date
+            }
+            descriptions
+          }
+          certifications {
+            name
+            issued
+            effectiveTimePeriod {
+              validTo
+            }
+            issuingAuthority {
+              name
+            }
+            descriptions
+          }
+          qualifications {
+            competencyName
+          }
+        }
+      }"""
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +102,7 @@ def codes(result: dict[str, Any]) -> list[str]:
 
 async def test_seed_001_query_verbatim(world: World) -> None:
     application = next(iter(world.applications.values()))
-    result = await run(world, seed_001_query(), id=application.profile_id)
+    result = await run(world, SEED_001_QUERY, id=application.profile_id)
     assert "errors" not in result
     profile = result["data"]["candidateProfile"]
     assert profile["profileId"]["value"] == application.profile_id
