@@ -108,10 +108,15 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 
 async def add_applications(request: web.Request) -> web.Response:
+    """New applications; pushed as signed webhooks too when a webhook URL is configured."""
+    state = _state(request)
     body = await _json_body(request)
-    count = int(body.get("count", 1))
-    events = _state(request).world.add_applications(count)
-    return web.json_response({"events": [e.id for e in events]})
+    events = state.world.add_applications(int(body.get("count", 1)))
+    answer: dict[str, Any] = {"events": [e.id for e in events]}
+    if state.config.webhook_url:
+        sender = WebhookSender(state.config.webhook_url, state.config.webhook_secret)
+        answer["webhooks"] = (await sender.deliver(events)).__dict__
+    return web.json_response(answer)
 
 
 async def remove_relationship(request: web.Request) -> web.Response:

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import httpx
 import pytest
 
+from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 
 
@@ -137,3 +138,12 @@ def test_serve_prints_one_json_line_once_listening() -> None:
         process.terminate()
         process.wait(timeout=10)
     assert process.stdout.read() == ""  # type: ignore[union-attr]
+
+
+def test_new_applications_are_pushed_to_the_configured_url(catcher: Catcher) -> None:
+    config = SandboxConfig(applications=3, edge_cases=False, webhook_url=_url(catcher))
+    with SandboxServer(config) as server:
+        answer = httpx.post(f"{server.info()['admin_url']}/applications", json={"count": 4}).json()
+    assert answer["webhooks"]["failed_batches"] == 0
+    pushed = [e["id"] for _, body in catcher.received for e in json.loads(body)["events"]]
+    assert pushed == answer["events"]
