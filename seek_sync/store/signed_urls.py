@@ -1,7 +1,8 @@
 """Short-lived signed URLs for stored blobs, so an ATS can fetch a file too big to send inline.
 
-A URL is `{public_base}/blobs/{key}?expires={unix}&signature={hex}` where the signature is
-HMAC-SHA256 over the path and the expiry, keyed with the blob signing secret. The receiver app
+A URL is `{public_base}/blobs/{key}?expires={unix}&type={mime}&signature={hex}` where the
+signature is HMAC-SHA256 over the path, the expiry and the content type to serve, keyed with the
+blob signing secret. The receiver app
 serves a blob only for a valid signature and an unexpired time.
 """
 
@@ -15,8 +16,9 @@ from urllib.parse import quote, urlencode
 BLOB_PREFIX = "/blobs/"
 
 
-def _signature(secret: bytes, path: str, expires: int) -> str:
-    return hmac.new(secret, f"{path}\n{expires}".encode(), hashlib.sha256).hexdigest()
+def _signature(secret: bytes, path: str, expires: int, content_type: str) -> str:
+    message = f"{path}\n{expires}\n{content_type}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
 
 
 def blob_path(key: str) -> str:
@@ -27,22 +29,34 @@ def blob_path(key: str) -> str:
 
 
 def sign_blob_url(
-    public_base: str, key: str, secret: bytes, *, ttl_seconds: int, now: float | None = None
+    public_base: str,
+    key: str,
+    secret: bytes,
+    *,
+    ttl_seconds: int,
+    content_type: str = "application/octet-stream",
+    now: float | None = None,
 ) -> str:
-    """A URL for `key` that stops working `ttl_seconds` from now."""
+    """A URL for `key`, served as `content_type`, that stops working `ttl_seconds` from now."""
     path = blob_path(key)
     expires = int((time.time() if now is None else now) + ttl_seconds)
-    query = urlencode({"expires": expires, "signature": _signature(secret, path, expires)})
+    signature = _signature(secret, path, expires, content_type)
+    query = urlencode({"expires": expires, "type": content_type, "signature": signature})
     return f"{public_base.rstrip('/')}{path}?{query}"
 
 
 def verify_blob_request(
-    path: str, expires: str | None, signature: str | None, secret: bytes, now: float | None = None
+    path: str,
+    expires: str | None,
+    content_type: str | None,
+    signature: str | None,
+    secret: bytes,
+    now: float | None = None,
 ) -> bool:
     """Whether a request for `path` carries a valid, unexpired signature (constant-time)."""
-    if not expires or not signature or not expires.isdigit():
+    if not expires or not signature or not expires.isdigit() or content_type is None:
         return False
     if int(expires) < (time.time() if now is None else now):
         return False
-    expected = _signature(secret, path, int(expires))
+    expected = _signature(secret, path, int(expires), content_type)
     return hmac.compare_digest(expected.encode(), signature.encode())

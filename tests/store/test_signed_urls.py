@@ -11,42 +11,48 @@ from seek_sync.store.signed_urls import blob_path, sign_blob_url, verify_blob_re
 SECRET = b"blob-signing-secret-for-tests"
 
 
-def parts(url: str) -> tuple[str, str, str]:
+def parts(url: str) -> tuple[str, str, str, str]:
     split = urlsplit(url)
     query = parse_qs(split.query)
-    return split.path, query["expires"][0], query["signature"][0]
+    return split.path, query["expires"][0], query["type"][0], query["signature"][0]
 
 
 def test_valid_until_expiry() -> None:
-    url = sign_blob_url("http://127.0.0.1:8701/", "h1/ab/abcdef", SECRET, ttl_seconds=60, now=1000)
-    path, expires, signature = parts(url)
+    url = sign_blob_url(
+        "http://127.0.0.1:8701/", "h1/ab/abcdef", SECRET, ttl_seconds=60, now=1000,
+        content_type="application/pdf",
+    )  # fmt: skip
+    path, expires, kind, signature = parts(url)
     assert url.startswith("http://127.0.0.1:8701/blobs/h1/ab/abcdef?")
-    assert verify_blob_request(path, expires, signature, SECRET, now=1059)
-    assert not verify_blob_request(path, expires, signature, SECRET, now=1061)
+    assert kind == "application/pdf"
+    assert verify_blob_request(path, expires, kind, signature, SECRET, now=1059)
+    assert not verify_blob_request(path, expires, kind, signature, SECRET, now=1061)
 
 
 @pytest.mark.parametrize(
     "tamper",
     [
-        lambda p, e, s: ("/blobs/h2/ab/abcdef", e, s),  # another hirer's blob
-        lambda p, e, s: (p, str(int(e) + 3600), s),  # a later expiry
-        lambda p, e, s: (p, e, s[:-1] + ("0" if s[-1] != "0" else "1")),  # a forged signature
-        lambda p, e, s: (p, None, s),
-        lambda p, e, s: (p, e, None),
-        lambda p, e, s: (p, "-5", s),
+        lambda p, e, t, s: ("/blobs/h2/ab/abcdef", e, t, s),  # another hirer's blob
+        lambda p, e, t, s: (p, str(int(e) + 3600), t, s),  # a later expiry
+        lambda p, e, t, s: (p, e, "text/html", s),  # another content type
+        lambda p, e, t, s: (p, e, t, s[:-1] + ("0" if s[-1] != "0" else "1")),  # forged
+        lambda p, e, t, s: (p, None, t, s),
+        lambda p, e, t, s: (p, e, t, None),
+        lambda p, e, t, s: (p, "-5", t, s),
     ],
 )
 def test_tampering_is_refused(tamper) -> None:  # type: ignore[no-untyped-def]
-    path, expires, signature = parts(
+    path, expires, kind, signature = parts(
         sign_blob_url("http://x", "h1/ab/abcdef", SECRET, ttl_seconds=60, now=1000)
     )
-    assert not verify_blob_request(*tamper(path, expires, signature), SECRET, now=1001)
+    assert verify_blob_request(path, expires, kind, signature, SECRET, now=1001)
+    assert not verify_blob_request(*tamper(path, expires, kind, signature), SECRET, now=1001)
 
 
 def test_other_secret_refused() -> None:
-    path, expires, signature = parts(sign_blob_url("http://x", "k", SECRET, ttl_seconds=60))
-    assert verify_blob_request(path, expires, signature, SECRET)
-    assert not verify_blob_request(path, expires, signature, b"another-secret")
+    path, expires, kind, signature = parts(sign_blob_url("http://x", "k", SECRET, ttl_seconds=60))
+    assert verify_blob_request(path, expires, kind, signature, SECRET)
+    assert not verify_blob_request(path, expires, kind, signature, b"another-secret")
 
 
 @pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", "./a"])
