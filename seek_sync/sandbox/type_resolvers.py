@@ -1,150 +1,298 @@
-"""Field and type resolvers from the world's objects to SEEK's GraphQL types."""
+"""Field resolvers from the world's objects to SEEK's GraphQL types, and SEEK's access rules.
+
+Fields not listed here use `field_resolver`: the snake_case attribute of an object, or the key of a
+dict. Access follows SEEK: candidate data needs an ApplicationExport relationship with its hirer,
+a hirer and its job ads need any relationship; otherwise the field is null with a FORBIDDEN error
+at its path (the rest of the response is kept).
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import cache
 from typing import Any
 
-from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
+from graphql import GraphQLError, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
 
 from seek_sync.sandbox.world import (
     Application,
     AttachmentRecord,
     Candidate,
+    Certification,
     Hirer,
-    StreamEvent,
+    Job,
+    Person,
     World,
 )
 
 Resolver = Callable[..., Any]
+ROLE_ENUM = {
+    "Resume": "RESUME",
+    "CoverLetter": "COVER_LETTER",
+    "SelectionCriteria": "SELECTION_CRITERIA",
+}
 
 
-def _world(info: Any) -> World:
+def bad_input(message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": "BAD_USER_INPUT"})
+
+
+def forbidden(what: str) -> GraphQLError:
+    return GraphQLError(
+        f"No relationship with the hirer of this {what}", extensions={"code": "FORBIDDEN"}
+    )
+
+
+def world_of(info: Any) -> World:
     return info.context.world
+
+
+# --- access rules (shared by root fields and nested fields) -----------------------------------
+def profile_for(world: World, profile_id: str | None) -> Application | None:
+    application = world.applications.get(profile_id or "")
+    if application is not None and not world.has_relationship(application.hirer_id):
+        raise forbidden("candidate profile")
+    return application
+
+
+def candidate_for(world: World, candidate_id: str | None) -> Candidate | None:
+    candidate = world.candidates.get(candidate_id or "")
+    if candidate is not None and not world.has_relationship(candidate.hirer_id):
+        raise forbidden("candidate")
+    return candidate
+
+
+def job_for(world: World, job_id: str) -> Job | None:
+    job = world.jobs.get(job_id)
+    if job is not None and not world.has_any_relationship(job.hirer_id):
+        raise forbidden("position profile")
+    return job
+
+
+def hirer_for(world: World, hirer_id: str) -> Hirer | None:
+    hirer = world.hirers.get(hirer_id)
+    if hirer is not None and not world.has_any_relationship(hirer_id):
+        raise forbidden("hiring organization")
+    return hirer
+
+
+# --- the default resolver ----------------------------------------------------------------------
+@cache
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def field_resolver(source: Any, info: Any, **_args: Any) -> Any:
+    if isinstance(source, dict):
+        return source.get(info.field_name)
+    return getattr(source, _snake(info.field_name), None)
 
 
 def _ident(value: str) -> dict[str, str]:
     return {"value": value}
 
 
-def _event_profile(event: StreamEvent, info: Any) -> Application | None:
-    from seek_sync.sandbox.graphql_api import _profile
-
-    return _profile(_world(info), event.profile_id or "") if event.profile_id else None
-
-
-def _event_candidate(event: StreamEvent, info: Any) -> Candidate | None:
-    from seek_sync.sandbox.graphql_api import resolve_candidate
-
-    return resolve_candidate(None, info, event.candidate_id or "")
-
-
-def _event_hirer(event: StreamEvent, info: Any) -> Hirer | None:
-    from seek_sync.sandbox.graphql_api import resolve_hiring_organization
-
-    return resolve_hiring_organization(None, info, event.hirer_id)
-
-
+# --- object types --------------------------------------------------------------------------------
 EVENT: dict[str, Resolver] = {
     "id": lambda e, _: _ident(e.id),
-    "typeCode": lambda e, _: e.type_code,
-    "schemeId": lambda e, info: _world(info).scheme_id,
-    "createDateTime": lambda e, _: e.create_date_time,
+    "schemeId": lambda e, info: world_of(info).scheme_id,
+}
+APPLICATION_EVENT: dict[str, Resolver] = {
+    **EVENT,
     "candidateApplicationProfileId": lambda e, _: e.profile_id,
-    "candidateId": lambda e, _: e.candidate_id,
-    "candidate": _event_candidate,
-    "candidateApplicationProfile": _event_profile,
-    "hirerId": lambda e, _: e.hirer_id,
-    "hirer": _event_hirer,
+    "candidate": lambda e, info: candidate_for(world_of(info), e.candidate_id),
+    "candidateApplicationProfile": lambda e, info: profile_for(world_of(info), e.profile_id),
+}
+RELATIONSHIP_EVENT: dict[str, Resolver] = {
+    **EVENT,
+    "hirer": lambda e, info: hirer_for(world_of(info), e.hirer_id),
 }
 
 
-def _attachment(record: AttachmentRecord, info: Any) -> dict[str, Any]:
-    path = f"/anzPublicTest/applications/{record.application_id}/attachments/{record.id}"
-    return {
-        "id": _ident(record.id),
-        "url": info.context.origin + path,
-        "descriptions": record.descriptions,
-        "seekRoleCode": record.role,
+def _profiles(candidate: Candidate, info: Any, last: int | None = None) -> list[Application]:
+    """Up to `last` (default 10) of the candidate's profiles with this hirer, latest last."""
+    count = 10 if last is None else last
+    if count < 0:
+        raise bad_input("last must not be negative")
+    return world_of(info).profiles_of(candidate.id)[-count:] if count else []
+
+
+def _communication(person: Person) -> dict[str, Any]:
+    address = {
+        "city": person.city,
+        "countryCode": person.country,
+        "countrySubDivisions": [{"type": "State", "value": person.state}],
+        "extendedLines": [{"type": "Apartment", "value": line} for line in person.extended_lines],
+        "formattedAddress": person.formatted_address,
+        "geoLocation": {"latitude": person.latitude, "longitude": person.longitude},
+        "line": person.line,
+        "postalCode": person.postcode,
     }
-
-
-PROFILE: dict[str, Resolver] = {
-    "profileId": lambda a, _: _ident(a.profile_id),
-    "candidate": lambda a, info: _world(info).candidates[a.candidate_id],
-    "createDateTime": lambda a, _: a.create_date_time,
-    "updateDateTime": lambda a, _: a.update_date_time,
-    "associatedPositionProfile": lambda a, info: _world(info).jobs.get(a.job_id),
-    "employment": lambda a, _: a.content["employment"],
-    "education": lambda a, _: a.content["education"],
-    "certifications": lambda a, _: a.content["certifications"],
-    "qualifications": lambda a, _: a.content["qualifications"],
-    "attachments": lambda a, info: [_attachment(r, info) for r in a.attachments],
-    "seekQuestionnaireSubmission": lambda a, _: a.questionnaire,
-}
-
-
-def _profiles(candidate: Candidate, info: Any, last: int = 10) -> list[Application]:
-    mine = [a for a in _world(info).applications.values() if a.candidate_id == candidate.id]
-    return sorted(mine, key=lambda a: a.create_date_time)[-last:]
+    return {
+        "address": [address],
+        "email": [{"address": person.email}],
+        "phone": [{"formattedNumber": person.phone}],
+        "seekDoNotContactIndicator": None,
+    }
 
 
 CANDIDATE: dict[str, Resolver] = {
     "documentId": lambda c, _: _ident(c.id),
-    "person": lambda c, _: c.person,
     "profiles": _profiles,
-    "seekPrimaryEmailAddress": lambda c, _: None,
+    "distributionGuidelines": lambda c, _: {"seekProductCodes": ["CandidateManagement"]},
 }
+PERSON: dict[str, Resolver] = {
+    "name": lambda p, _: {"formattedName": p.formatted_name, "given": p.given, "family": p.family},
+    "communication": lambda p, _: _communication(p),
+}
+
+
+def _attachment_url(record: AttachmentRecord, info: Any) -> str:
+    path = f"/anzPublicTest/applications/{record.application_id}/attachments/{record.id}"
+    return info.context.origin.rstrip("/") + path
+
+
+PROFILE: dict[str, Resolver] = {
+    "profileId": lambda a, _: _ident(a.profile_id),
+    "candidate": lambda a, info: world_of(info).candidates[a.candidate_id],
+    "associatedPositionProfile": lambda a, info: world_of(info).jobs.get(a.job_id),
+    "candidateSources": lambda a, _: [{"name": "SEEK", "type": "SeekApplication"}],
+    "qualifications": lambda a, _: [{"competencyName": name} for name in a.qualifications],
+    "positionPreferences": lambda a, _: [],
+    "seekActions": lambda a, _: [],
+    "seekQuestionnaireSubmission": lambda a, _: a.submission,
+}
+EMPLOYER: dict[str, Resolver] = {
+    "organization": lambda e, _: {"name": e.organization},
+    "positionHistories": lambda e, _: e.positions,
+}
+EDUCATION: dict[str, Resolver] = {
+    "institution": lambda e, _: {"name": e.institution},
+    "educationDegrees": lambda e, _: e.degrees,
+}
+
+
+def _period(cert: Certification, _: Any) -> dict[str, str] | None:
+    return {"validTo": cert.valid_to} if cert.valid_to else None
+
+
+CERTIFICATION: dict[str, Resolver] = {
+    "effectiveTimePeriod": _period,
+    "issueDate": lambda c, _: c.issued,
+    "issuingAuthority": lambda c, _: {"name": c.issuing_authority} if c.issuing_authority else None,
+}
+ATTACHMENT: dict[str, Resolver] = {
+    "id": lambda r, _: _ident(r.id),
+    "url": _attachment_url,
+    "seekRoleCode": lambda r, _: r.role,
+    "seekRole": lambda r, _: ROLE_ENUM.get(r.role or ""),
+}
+QUESTIONNAIRE: dict[str, Resolver] = {
+    "id": lambda q, _: _ident(q.id),
+    "hirer": lambda q, info: world_of(info).hirers[q.hirer_id],
+}
+COMPONENT: dict[str, Resolver] = {
+    "id": lambda c, _: _ident(c.id),
+    "componentTypeCode": lambda c, _: c.type_code,
+}
+QUESTION: dict[str, Resolver] = {
+    **COMPONENT,
+    "responseTypeCode": lambda c, _: c.response_type,
+    "responseChoice": lambda c, _: c.choices,
+}
+CONSENT: dict[str, Resolver] = {
+    **COMPONENT,
+    "privacyPolicyUrl": lambda c, _: {"url": c.privacy_policy_url},
+}
+CHOICE: dict[str, Resolver] = {
+    "id": lambda c, _: _ident(c.id),
+    "preferredIndicator": lambda c, _: c.preferred,
+    "selectedIndicator": lambda c, _: c.preferred,  # custom questions: always the same
+}
+RESPONSE: dict[str, Resolver] = {"componentTypeCode": lambda r, _: r.component.type_code}
+CONSENT_RESPONSE: dict[str, Resolver] = {
+    **RESPONSE,
+    "consentGivenIndicator": lambda r, _: r.consent_given,
+}
+
+
+def _posting(job: Job, _: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "applicationMethods": [],
+            "brandingId": None,
+            "start": job.posted,
+            "end": job.closes,
+            "seekAnzAdvertisementType": job.ad_type,
+        }
+    ]
+
 
 POSITION: dict[str, Resolver] = {
     "profileId": lambda j, _: _ident(j.id),
     "positionTitle": lambda j, _: j.title,
-    "positionUri": lambda j, _: j.position_uri,
-    "seekHirerJobReference": lambda j, _: j.seek_hirer_job_reference,
-    "positionOrganizations": lambda j, info: [_world(info).hirers[j.hirer_id]],
+    "positionOrganizations": lambda j, info: [world_of(info).hirers[j.hirer_id]],
+    "postingInstructions": _posting,
+    "seekAnzWorkTypeCode": lambda j, _: j.work_type,
+    "seekApplicationQuestionnaire": lambda j, _: j.questionnaire,
+    "seekApplicationUri": lambda j, _: {"url": f"{j.position_uri}/apply"},
+    "seekTypeCode": lambda j, _: "PostedPositionProfile",
 }
-
 HIRER: dict[str, Resolver] = {
     "id": lambda h, _: _ident(h.id),
-    "name": lambda h, _: h.name,
+    "seekAnzAdvertiserId": lambda h, _: h.advertiser_id,
     "seekApiCapabilities": lambda h, _: {
-        "relationshipTypeCodes": ["ApplicationExport"] if h.relationship else []
+        "applicationMethodCodes": [],
+        "relationshipTypeCodes": h.relationship_codes,
     },
 }
 
 OBJECTS: dict[str, dict[str, Resolver]] = {
-    "CandidateApplicationCreatedEvent": EVENT,
-    "HirerRelationshipChangedEvent": EVENT,
-    "CandidateProfile": PROFILE,
+    "CandidateApplicationCreatedEvent": APPLICATION_EVENT,
+    "HirerRelationshipChangedEvent": RELATIONSHIP_EVENT,
     "Candidate": CANDIDATE,
+    "CandidatePerson": PERSON,
+    "CandidateProfile": PROFILE,
+    "EmployerHistory": EMPLOYER,
+    "EducationAttendance": EDUCATION,
+    "EducationDegree": {"degreeGrantedStatus": lambda d, _: d.granted_status},
+    "Certification": CERTIFICATION,
+    "Attachment": ATTACHMENT,
+    "ApplicationQuestionnaire": QUESTIONNAIRE,
+    "ApplicationQuestion": QUESTION,
+    "ApplicationPrivacyConsent": CONSENT,
+    "ApplicationQuestionChoice": CHOICE,
+    "ApplicationQuestionResponse": RESPONSE,
+    "ApplicationPrivacyConsentResponse": CONSENT_RESPONSE,
     "PostedPositionProfile": POSITION,
     "HiringOrganization": HIRER,
 }
 
+
+def _component_type(code: str) -> str:
+    return "ApplicationQuestion" if code == "Question" else "ApplicationPrivacyConsent"
+
+
 INTERFACES: dict[str, Resolver] = {
     "Event": lambda e, *_: f"{e.type_code}Event",
     "PositionProfile": lambda *_: "PostedPositionProfile",
-    "ApplicationQuestionnaireComponent": lambda c, *_: (
-        "ApplicationQuestion"
-        if c["componentTypeCode"] == "Question"
-        else "ApplicationPrivacyConsent"
-    ),
+    "ApplicationQuestionnaireComponent": lambda c, *_: _component_type(c.type_code),
     "ApplicationQuestionnaireComponentResponse": lambda r, *_: (
-        "ApplicationQuestionResponse"
-        if r["componentTypeCode"] == "Question"
-        else "ApplicationPrivacyConsentResponse"
+        _component_type(r.component.type_code) + "Response"
     ),
 }
 
 
 def bind(schema: GraphQLSchema) -> None:
-    """Attach the resolvers above to the parsed SDL."""
+    """Attach the resolvers above to the parsed SDL (every name must exist in it)."""
     for type_name, resolvers in OBJECTS.items():
         graphql_type = schema.type_map[type_name]
         assert isinstance(graphql_type, GraphQLObjectType)
-        for field_name, field in graphql_type.fields.items():
-            if field_name in resolvers:
-                field.resolve = resolvers[field_name]
+        for field_name, resolver in resolvers.items():
+            if field_name not in graphql_type.fields:
+                raise KeyError(f"{type_name}.{field_name} is not in schema.graphql")
+            graphql_type.fields[field_name].resolve = resolver
     for type_name, resolve_type in INTERFACES.items():
         interface = schema.type_map[type_name]
         assert isinstance(interface, GraphQLInterfaceType)

@@ -1,26 +1,42 @@
 """The sandbox's data: hirers, jobs, candidates, applications, attachments and the event stream.
 
-Everything is generated from a seed (no file bytes: attachments are specs that `files.py` renders on
-download). Mutations at run time (new applications, removed relationships or attachments, replayed
-events) take a lock; readers take snapshots.
+Everything is generated from one seed (`world_gen.py`); attachments are metadata only, their bytes
+are rendered by `files.py` on download. Run-time changes (new applications, a removed relationship
+or attachment, replayed events) take the world's lock and publish new containers (copy on write),
+so a reader never sees a dict or list change under it: it reads `world.events`,
+`world.applications`, ... once and keeps that snapshot.
 """
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING
+
+from seek_sync.sandbox.questionnaire import Questionnaire, Submission
+
+if TYPE_CHECKING:
+    from seek_sync.sandbox.world_gen import Generator
 
 SCHEME_ID = "seekAnzPublicTest"
 BASE58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+APPLICATION_EXPORT = "ApplicationExport"
+JOB_POSTING = "JobPosting"
 
 
 @dataclass
 class Hirer:
     id: str
     name: str
-    relationship: bool
+    relationship: bool  # an ApplicationExport relationship with us (the partner)
+    job_posting: bool = False  # a JobPosting relationship as well
+    advertiser_id: int | None = None  # SEEK ANZ legacy advertiser id
+
+    @property
+    def relationship_codes(self) -> list[str]:
+        return [APPLICATION_EXPORT] * self.relationship + [JOB_POSTING] * self.job_posting
 
 
 @dataclass
@@ -30,13 +46,82 @@ class Job:
     title: str
     seek_hirer_job_reference: str
     position_uri: str
+    work_type: str = "FullTime"
+    ad_type: str = "Classic"
+    posted: datetime = datetime(2026, 10, 1, tzinfo=UTC)
+    closes: datetime = datetime(2026, 10, 31, tzinfo=UTC)
+    questionnaire: Questionnaire | None = None
+
+
+@dataclass
+class Person:
+    given: str
+    family: str | None
+    email: str
+    phone: str
+    line: str
+    city: str
+    state: str
+    postcode: str
+    country: str  # ISO 3166-1 alpha-2
+    latitude: float = 0.0
+    longitude: float = 0.0
+    extended_lines: list[str] = field(default_factory=list)
+
+    @property
+    def formatted_name(self) -> str:
+        return f"{self.given} {self.family}" if self.family else self.given
+
+    @property
+    def formatted_address(self) -> str:
+        return ", ".join(
+            [*self.extended_lines, self.line, f"{self.city} {self.state} {self.postcode}"]
+        )
 
 
 @dataclass
 class Candidate:
     id: str
     hirer_id: str
-    person: dict[str, Any]  # GraphQL-shaped: {name: {...}, communication: {...}}
+    person: Person  # shared by this person's candidates at other hirers
+
+
+@dataclass
+class PositionHistory:
+    title: str
+    start: str  # HistoryDate
+    end: str | None
+    current: bool | None
+    descriptions: list[str]
+
+
+@dataclass
+class EmployerHistory:
+    organization: str
+    positions: list[PositionHistory]
+
+
+@dataclass
+class EducationDegree:
+    name: str
+    granted_status: str  # "Granted" | "InProgress"
+    date: str | None  # HistoryDate: YYYY or YYYY-MM
+
+
+@dataclass
+class EducationAttendance:
+    institution: str
+    degrees: list[EducationDegree]
+    descriptions: list[str]
+
+
+@dataclass
+class Certification:
+    name: str
+    issuing_authority: str | None
+    issued: str | None  # HistoryDate
+    valid_to: str | None  # HistoryDate
+    descriptions: list[str]
 
 
 @dataclass
@@ -45,10 +130,10 @@ class AttachmentRecord:
     application_id: str
     profile_id: str
     hirer_id: str
-    role: str | None
+    role: str | None  # "Resume" | "CoverLetter" | "SelectionCriteria" | None (other documents)
     filename: str
-    declared_type: str
-    kind: str
+    declared_type: str  # the Content-Type the fake serves
+    kind: str  # the real format of the bytes: pdf docx rtf txt png jpeg zip exe
     size: int
     seed: int
     title: str
@@ -59,24 +144,27 @@ class AttachmentRecord:
 
 @dataclass
 class Application:
+    """A candidate application: SEEK's `CandidateProfile` (a snapshot taken when applying)."""
+
     profile_id: str
-    application_id: str
+    application_id: str  # the 22-character last segment of the profile id
     candidate_id: str
     hirer_id: str
     job_id: str
     create_date_time: datetime
     update_date_time: datetime
-    content: dict[
-        str, Any
-    ]  # employment, education, certifications, qualifications (GraphQL-shaped)
-    questionnaire: dict[str, Any] | None
+    employment: list[EmployerHistory] = field(default_factory=list)
+    education: list[EducationAttendance] = field(default_factory=list)
+    certifications: list[Certification] = field(default_factory=list)
+    qualifications: list[str] = field(default_factory=list)
+    submission: Submission | None = None
     attachments: list[AttachmentRecord] = field(default_factory=list)
 
 
 @dataclass
 class StreamEvent:
     id: str
-    type_code: str
+    type_code: str  # "CandidateApplicationCreated" | "HirerRelationshipChanged"
     create_date_time: datetime
     stream_date_time: datetime
     hirer_id: str
@@ -85,7 +173,7 @@ class StreamEvent:
 
 
 class World:
-    """All sandbox data, keyed by SEEK ids; `events` is the stream in ascending order."""
+    """All sandbox data keyed by SEEK ids; `events` is the stream in ascending stream order."""
 
     def __init__(self, scheme_id: str = SCHEME_ID) -> None:
         self.scheme_id = scheme_id
@@ -95,81 +183,87 @@ class World:
         self.applications: dict[str, Application] = {}  # by profile id
         self.by_application_id: dict[str, Application] = {}
         self.events: list[StreamEvent] = []
-        self.edge_cases: dict[str, tuple[str, str]] = {}
+        self.edge_cases: dict[str, tuple[str, str]] = {}  # name -> (application id, attachment id)
         self.lock = threading.RLock()
-        self.generator: Any = None  # set by build_world: makes new applications on demand
+        self.generator: Generator | None = None
 
-    # --- reads --------------------------------------------------------------------------------
+    # --- reads (no lock: containers are never changed in place once published) -----------------
     def attachment(self, application_id: str, attachment_id: str) -> AttachmentRecord | None:
         application = self.by_application_id.get(application_id)
         if application is None:
             return None
         return next((a for a in application.attachments if a.id == attachment_id), None)
 
-    def events_snapshot(self) -> list[StreamEvent]:
-        with self.lock:
-            return list(self.events)
-
     def has_relationship(self, hirer_id: str) -> bool:
+        """An ApplicationExport relationship: what candidate data and its events need."""
         hirer = self.hirers.get(hirer_id)
         return bool(hirer and hirer.relationship)
 
-    # --- writes -------------------------------------------------------------------------------
-    def add_application(self, application: Application) -> None:
-        with self.lock:
-            self.applications[application.profile_id] = application
-            self.by_application_id[application.application_id] = application
+    def has_any_relationship(self, hirer_id: str) -> bool:
+        """Any relationship at all: what the hirer itself and its job ads need."""
+        hirer = self.hirers.get(hirer_id)
+        return bool(hirer and hirer.relationship_codes)
 
-    def append_event(self, event: StreamEvent) -> StreamEvent:
+    def profiles_of(self, candidate_id: str) -> list[Application]:
+        mine = [a for a in self.applications.values() if a.candidate_id == candidate_id]
+        return sorted(mine, key=lambda a: a.create_date_time)
+
+    # --- writes -------------------------------------------------------------------------------
+    def publish(
+        self,
+        candidates: Iterable[Candidate] = (),
+        applications: Iterable[Application] = (),
+        events: Iterable[StreamEvent] = (),
+    ) -> list[StreamEvent]:
+        """Add objects and append events (stream times never go backwards); returns the events."""
         with self.lock:
-            if self.events and event.stream_date_time < self.events[-1].stream_date_time:
-                event.stream_date_time = self.events[-1].stream_date_time
-            self.events.append(event)
-        return event
+            self.candidates = {**self.candidates, **{c.id: c for c in candidates}}
+            applications = list(applications)
+            self.applications = {**self.applications, **{a.profile_id: a for a in applications}}
+            self.by_application_id = {
+                **self.by_application_id,
+                **{a.application_id: a for a in applications},
+            }
+            added, last = [], self.events[-1].stream_date_time if self.events else None
+            for event in events:
+                if last is not None and event.stream_date_time < last:
+                    event.stream_date_time = last
+                last = event.stream_date_time
+                added.append(event)
+            self.events = [*self.events, *added]
+            return added
 
     def add_applications(self, count: int) -> list[StreamEvent]:
-        """New applications (and their events) at the end of the stream, stamped now."""
+        """New applications and their events at the end of the stream, stamped about now."""
         with self.lock:
-            return [self.generator.new_application(datetime.now(UTC)) for _ in range(count)]
+            assert self.generator is not None
+            return self.generator.add_applications(count, datetime.now(UTC))
 
     def replay_events(self, event_ids: list[str]) -> list[StreamEvent]:
         """Fault: the same events (same ids) appear again at the end of the stream."""
         with self.lock:
             by_id = {e.id: e for e in self.events}
             now = datetime.now(UTC)
-            return [
-                self.append_event(
-                    StreamEvent(
-                        id=e.id,
-                        type_code=e.type_code,
-                        create_date_time=e.create_date_time,
-                        stream_date_time=now,
-                        hirer_id=e.hirer_id,
-                        profile_id=e.profile_id,
-                        candidate_id=e.candidate_id,
-                    )
-                )
-                for e in (by_id[i] for i in event_ids if i in by_id)
-            ]
+            again = [replace(by_id[i], stream_date_time=now) for i in event_ids if i in by_id]
+            return self.publish(events=again)
 
     def remove_relationship(self, hirer_id: str) -> StreamEvent:
+        """The hirer removes our ApplicationExport relationship: HirerRelationshipChanged."""
         with self.lock:
+            assert self.generator is not None
             self.hirers[hirer_id].relationship = False
             now = datetime.now(UTC)
-            return self.append_event(
-                StreamEvent(
-                    id=self.generator.event_id(),
-                    type_code="HirerRelationshipChanged",
-                    create_date_time=now,
-                    stream_date_time=now,
-                    hirer_id=hirer_id,
-                )
+            event = StreamEvent(
+                self.generator.event_id(), "HirerRelationshipChanged", now, now, hirer_id
             )
+            return self.publish(events=[event])[0]
 
     def remove_attachment(self, application_id: str, attachment_id: str) -> None:
-        record = self.attachment(application_id, attachment_id)
-        if record is not None:
-            record.removed = True
+        """The file goes (downloads answer 404); the attachment stays listed on the profile."""
+        with self.lock:
+            record = self.attachment(application_id, attachment_id)
+            if record is not None:
+                record.removed = True
 
 
 def build_world(
@@ -180,16 +274,13 @@ def build_world(
     edge_cases: bool = True,
     now: datetime | None = None,
 ) -> World:
-    """A deterministic world: `hirers` hirers (the last without a relationship), applications."""
+    """A deterministic world for `seed`: hirers (the last one, if there are two or more, without a
+    relationship), 2–4 job ads each, and `applications` applications over the two days before `now`
+    (default 2026-11-20 09:00 UTC, fixed so that times are deterministic too)."""
     from seek_sync.sandbox.world_gen import Generator
 
     world = World()
-    generator = Generator(world, seed)
-    world.generator = generator
-    generator.populate(
-        applications=applications,
-        hirers=hirers,
-        edge_cases=edge_cases,
-        start=(now or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) - timedelta(days=2),
-    )
+    world.generator = Generator(world, seed)
+    start = (now or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) - timedelta(days=2)
+    world.generator.populate(applications, hirers, edge_cases=edge_cases, start=start)
     return world

@@ -1,64 +1,51 @@
-"""Seeded generation of the sandbox world: realistic, fictional, and identical for one seed."""
+"""Seeded generation of the sandbox world: realistic, fictional, and identical for one seed.
+
+Every id and value comes from one `random.Random(seed)`. Each person's profile (employment,
+education, certifications, skills) is drawn once and snapshotted into each of their applications.
+Some people apply twice to one hirer (one Candidate, two profiles) and some to two hirers (a
+Candidate per hirer). Applications arrive in bursts that share a stream second, so that only
+cursors, never times, can page the stream exactly.
+"""
 
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import datetime, timedelta
-from typing import Any
 
 from seek_sync.sandbox import corpus
-from seek_sync.sandbox.files import EXTENSION, MIME
-from seek_sync.sandbox.questionnaire import make_questionnaire
+from seek_sync.sandbox.questionnaire import make_questionnaire, make_submission
 from seek_sync.sandbox.world import (
     BASE58,
     Application,
-    AttachmentRecord,
     Candidate,
+    Certification,
+    EducationAttendance,
+    EducationDegree,
+    EmployerHistory,
     Hirer,
     Job,
+    Person,
+    PositionHistory,
     StreamEvent,
     World,
 )
+from seek_sync.sandbox.world_attachments import add_edge_cases, make_attachments
 
-# name -> (kind, size, declared type or None for the true one, filename or None, removed)
-EDGE_CASES: dict[str, tuple[str, int, str | None, str | None, bool]] = {
-    "data_limit_under": ("pdf", 4_999_999, None, "Portfolio part 1.pdf", False),
-    "data_limit_over": ("pdf", 5_000_001, None, "Portfolio part 2.pdf", False),
-    "data_limit_over_mib": ("docx", 5_242_881, None, "Teaching portfolio.docx", False),
-    "url_limit_under": ("pdf", 24_999_999, None, "Design portfolio (print).pdf", False),
-    "url_limit_over": ("pdf", 25_000_001, None, "Scanned certificates.pdf", False),
-    "url_limit_over_mib": ("pdf", 26_214_401, None, "Full portfolio 300dpi.pdf", False),
-    "type_mismatch": ("docx", 48_213, "application/pdf", "resume.pdf", False),
-    "disallowed_zip": ("zip", 22_104, None, "certificates.zip", False),
-    "disallowed_exe": ("exe", 9_216, "application/octet-stream", "setup.exe", False),
-    "removed": ("pdf", 31_337, None, "Old resume.pdf", True),
-    "hostile_filename": ("pdf", 12_288, None, '../../etc/pass\x00wd\r\n"; rm -rf ~.pdf', False),
-    "unicode_filename": (
-        "pdf",
-        40_960,
-        None,
-        'Curriculum vitæ – Zoë Ñúñez (final) "v2".pdf',
-        False,
-    ),
-    "spaces_filename": ("docx", 36_864, None, "My Resume 2026 final.docx", False),
-    "image_png": ("png", 150_000, None, "First aid certificate.png", False),
-    "image_jpeg": ("jpeg", 210_000, None, "Licence photo.jpg", False),
-    "rtf_cover": ("rtf", 18_000, None, "Cover letter.rtf", False),
-    "txt_other": ("txt", 6_000, None, "References.txt", False),
-}
-MANY_OTHERS = 6  # one application carries this many "other" files (more than 5 per field)
+Profile = tuple[list[EmployerHistory], list[EducationAttendance], list[Certification], list[str]]
+Made = tuple[Candidate | None, Application, StreamEvent]
 
 
 class Generator:
-    """Draws every id and value from one `random.Random(seed)`."""
+    """Makes the world's objects; `World` publishes them."""
 
     def __init__(self, world: World, seed: int) -> None:
         self.world = world
         self.rng = random.Random(seed)
-        self.people: list[dict[str, Any]] = []
-        self.candidate_of: dict[tuple[str, int], str] = {}
-        self.clock: datetime | None = None
-        self.count = 0
+        self.people: list[tuple[Person, Profile]] = []
+        self.candidate_of: dict[tuple[str, int], str] = {}  # (hirer, person index) -> candidate
+        self.first_job: dict[int, Job] = {}  # person index -> job of their first application
+        self.sector: dict[str, str] = {}  # hirer id -> its sector (corpus.SECTORS)
 
     # --- ids ------------------------------------------------------------------------------------
     def token(self, length: int) -> str:
@@ -67,242 +54,217 @@ class Generator:
     def event_id(self) -> str:
         return f"{self.world.scheme_id}:event:events:{self.token(22)}"
 
-    # --- population -----------------------------------------------------------------------------
+    # --- the seeded world -----------------------------------------------------------------------
     def populate(
-        self, *, applications: int, hirers: int, edge_cases: bool, start: datetime
+        self, applications: int, hirers: int, *, edge_cases: bool, start: datetime
     ) -> None:
-        scheme = self.world.scheme_id
-        names = self.rng.sample(corpus.HIRER_NAMES, k=min(hirers, len(corpus.HIRER_NAMES)))
-        for index, name in enumerate(names):
-            # The last hirer has no ApplicationExport relationship: no events, FORBIDDEN reads.
-            hirer = Hirer(f"{scheme}:organization:seek:{self.token(8)}", name, index < hirers - 1)
-            self.world.hirers[hirer.id] = hirer
-            for _ in range(self.rng.randint(2, 4)):
-                job = Job(
-                    id=f"{scheme}:positionProfile:jobAd:{self.token(9)}",
-                    hirer_id=hirer.id,
-                    title=self.rng.choice(corpus.JOB_TITLES),
-                    seek_hirer_job_reference=f"REQ-2026-{self.rng.randint(1000, 9999)}",
-                    position_uri=f"https://www.seek.com.au/job/{self.rng.randint(10**7, 10**8)}",
+        rng, world, scheme = self.rng, self.world, self.world.scheme_id
+        names = rng.sample(corpus.HIRERS, k=min(hirers, len(corpus.HIRERS)))
+        events: list[StreamEvent] = []
+        for index, (name, sector) in enumerate(names):
+            # With two or more hirers the last has no relationship at all: no events, FORBIDDEN.
+            related = len(names) < 2 or index < len(names) - 1
+            hirer = Hirer(
+                id=f"{scheme}:organization:seek:{self.token(8)}",
+                name=name,
+                relationship=related,
+                job_posting=related and index % 2 == 0,  # some also post their job ads through us
+                advertiser_id=rng.randint(10**6, 6 * 10**7),
+            )
+            world.hirers[hirer.id] = hirer
+            self.sector[hirer.id] = sector
+            for _ in range(rng.randint(2, 4)):
+                job = self.job(hirer, start)
+                world.jobs[job.id] = job
+            if related:  # the relationship was added before the stream we serve begins
+                moment = start - timedelta(hours=6, minutes=len(names) - index)
+                events.append(
+                    StreamEvent(
+                        self.event_id(), "HirerRelationshipChanged", moment, moment, hirer.id
+                    )
                 )
-                self.world.jobs[job.id] = job
-        self.clock = start
+        made: list[Made] = []
+        moment, burst = start, 0
         for index in range(applications):
-            # Three applications share each stream second: cursors, not times, must drive paging.
-            moment = start + timedelta(minutes=37 * (index // 3))
-            self.new_application(moment)
+            if burst == 0:  # a new burst of 1-5 applications in one stream second
+                moment += timedelta(minutes=rng.randint(1, 50), seconds=rng.randint(0, 59))
+                moment = moment.replace(microsecond=0)
+                burst = rng.randint(1, 5)
+            burst -= 1
+            moment += timedelta(milliseconds=rng.choice([0, 0, 0, 125, 250]))
+            person, job = self.plan(index, made)
+            made.append(self.application(moment, job, person))
+        candidates = [c for c, _, _ in made if c is not None]
+        world.publish(candidates, [a for _, a, _ in made], [*events, *(e for _, _, e in made)])
         if edge_cases:
-            self.add_edge_cases()
+            add_edge_cases(world, self.rng, self.token)
 
-    def person(self) -> tuple[int, dict[str, Any]]:
-        rng = self.rng
-        if self.people and rng.random() < 0.2:  # a repeat applicant
-            index = rng.randrange(len(self.people))
-            return index, self.people[index]
-        given, family = rng.choice(corpus.GIVEN), rng.choice(corpus.FAMILY)
-        suburb, state, postcode, country = rng.choice(corpus.PLACES)
-        local = f"{given}.{family}".lower().replace(" ", "").replace("'", "")
-        email = f"{local}{len(self.people)}@{rng.choice(corpus.EMAIL_DOMAINS)}"
-        phone = f"+61 4{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
-        line = f"{rng.randint(1, 200)} {rng.choice(corpus.STREETS)}"
-        address = {
-            "formattedAddress": f"{line}, {suburb} {state} {postcode}",
-            "line": line,
-            "city": suburb,
-            "postalCode": postcode,
-            "countryCode": country,
-            "countrySubDivisions": [{"type": "AdminArea1", "value": state}],
-        }
-        person = {
-            "name": {"formattedName": f"{given} {family}", "given": given, "family": family},
-            "communication": {
-                "email": [{"address": email}],
-                "phone": [{"formattedNumber": phone}],
-                "address": [address],
-            },
-        }
-        self.people.append(person)
-        return len(self.people) - 1, person
+    def job(self, hirer: Hirer, start: datetime) -> Job:
+        rng, scheme = self.rng, self.world.scheme_id
+        posted = (start - timedelta(days=rng.randint(3, 25), hours=rng.randint(0, 23))).replace(
+            minute=0, second=0, microsecond=0
+        )
+        return Job(
+            id=f"{scheme}:positionProfile:jobAd:{self.token(9)}",
+            hirer_id=hirer.id,
+            title=rng.choice(corpus.SECTORS[self.sector[hirer.id]].job_titles),
+            seek_hirer_job_reference=f"REQ-{posted.year}-{rng.randint(1, 9999):04d}",
+            position_uri=f"https://www.seek.com.au/job/{rng.randint(10**7, 10**8 - 1)}",
+            work_type=rng.choice(corpus.WORK_TYPES),
+            ad_type=rng.choice(corpus.AD_TYPES),
+            posted=posted,
+            closes=posted + timedelta(days=30),
+            questionnaire=make_questionnaire(rng, scheme, hirer.id, self.token),
+        )
 
-    def new_application(self, moment: datetime) -> StreamEvent:
-        world, scheme = self.world, self.world.scheme_id
+    def plan(self, index: int, made: list[Made]) -> tuple[int | None, Job]:
+        """Who applies to what: a few planned repeat applicants, the rest drawn at random."""
+        rng, world = self.rng, self.world
         jobs = [j for j in world.jobs.values() if world.has_relationship(j.hirer_id)]
-        job = self.rng.choice(jobs)
-        person_index, person = self.person()
-        key = (job.hirer_id, person_index)
+        if index == 4 and len(self.people) > 0:  # applies again to the same hirer
+            first = self.first_job[0]
+            return 0, rng.choice([j for j in jobs if j.hirer_id == first.hirer_id])
+        if index == 7 and len(self.people) > 1:  # applies to a second hirer
+            others = [j for j in jobs if j.hirer_id != self.first_job[1].hirer_id]
+            if others:
+                return 1, rng.choice(others)
+        if self.people and rng.random() < 0.12:
+            return rng.randrange(len(self.people)), rng.choice(jobs)
+        return None, rng.choice(jobs)
+
+    def add_applications(self, count: int, now: datetime) -> list[StreamEvent]:
+        """Applications arriving now (to hirers that still have the relationship)."""
+        jobs = [j for j in self.world.jobs.values() if self.world.has_relationship(j.hirer_id)]
+        if not jobs:
+            return []  # SEEK sends no events for hirers without the relationship
+        made: list[Made] = []
+        for index in range(count):
+            person = (
+                self.rng.randrange(len(self.people)) if self.people and index % 4 == 3 else None
+            )
+            made.append(
+                self.application(now + timedelta(milliseconds=index), self.rng.choice(jobs), person)
+            )
+        candidates = [c for c, _, _ in made if c is not None]
+        return self.world.publish(candidates, [a for _, a, _ in made], [e for _, _, e in made])
+
+    def application(self, moment: datetime, job: Job, person_index: int | None) -> Made:
+        scheme, rng = self.world.scheme_id, self.rng
+        if person_index is None:  # most people apply for jobs in their own field
+            sector = self.sector[job.hirer_id] if rng.random() < 0.85 else None
+            self.people.append(
+                (self.person(), self.profile(sector or rng.choice(list(corpus.SECTORS))))
+            )
+            person_index = len(self.people) - 1
+        self.first_job.setdefault(person_index, job)
+        person, (employment, education, certifications, skills) = self.people[person_index]
+        key, candidate = (job.hirer_id, person_index), None
         if key not in self.candidate_of:
             candidate = Candidate(f"{scheme}:candidate:feed:{self.token(30)}", job.hirer_id, person)
-            world.candidates[candidate.id] = candidate
             self.candidate_of[key] = candidate.id
-        candidate_id = self.candidate_of[key]
         application_id = self.token(22)
-        created = moment - timedelta(seconds=self.rng.randint(0, 5))
+        created = moment - timedelta(seconds=rng.randint(0, 90), milliseconds=rng.randint(0, 999))
         application = Application(
             profile_id=f"{scheme}:candidateProfile:apply:{application_id}",
             application_id=application_id,
-            candidate_id=candidate_id,
+            candidate_id=self.candidate_of[key],
             hirer_id=job.hirer_id,
             job_id=job.id,
             create_date_time=created,
-            update_date_time=created,
-            content=self.content(),
-            questionnaire=make_questionnaire(self.rng, scheme, self.token),
+            update_date_time=created + timedelta(seconds=rng.randint(0, 3)),
+            employment=employment,
+            education=education,
+            certifications=certifications,
+            qualifications=skills,
+            submission=make_submission(rng, job.questionnaire),
         )
-        application.attachments = self.attachments(application, person)
-        world.add_application(application)
-        self.count += 1
-        return world.append_event(
-            StreamEvent(
-                id=self.event_id(),
-                type_code="CandidateApplicationCreated",
-                create_date_time=created,
-                stream_date_time=moment,
-                hirer_id=job.hirer_id,
-                profile_id=application.profile_id,
-                candidate_id=candidate_id,
-            )
+        application.attachments = make_attachments(rng, self.token, application, person)
+        event = StreamEvent(
+            self.event_id(),
+            "CandidateApplicationCreated",
+            created,
+            moment,
+            job.hirer_id,
+            application.profile_id,
+            application.candidate_id,
         )
+        return candidate, application, event
 
-    # --- profile content ------------------------------------------------------------------------
-    def history_date(self, year: int) -> str:
-        form = self.rng.randrange(3)
-        month, day = self.rng.randint(1, 12), self.rng.randint(1, 28)
-        return [f"{year}", f"{year}-{month:02d}", f"{year}-{month:02d}-{day:02d}"][form]
-
-    def content(self) -> dict[str, Any]:
+    # --- people and their profiles --------------------------------------------------------------
+    def person(self) -> Person:
         rng = self.rng
-        employment, year = [], 2026
-        for position in range(rng.randint(1, 4)):
+        given = rng.choice(corpus.GIVEN)
+        family = None if rng.random() < 0.03 else rng.choice(corpus.FAMILY)
+        city, state, postcode, country, latitude, longitude = rng.choice(corpus.PLACES)
+        plain = unicodedata.normalize("NFKD", f"{given}.{family or ''}").encode("ascii", "ignore")
+        local = "".join(c for c in plain.decode().lower() if c.isalnum() or c == ".").strip(".")
+        email = f"{local}{rng.randint(1, 99) if rng.random() < 0.5 else ''}@"
+        email += rng.choice(corpus.EMAIL_DOMAINS)
+        if country == "AU":
+            phone = f"+61 4{rng.randint(10, 99)} {rng.randint(100, 999)} {rng.randint(100, 999)}"
+        else:
+            phone = f"+64 21 {rng.randint(100, 999)} {rng.randint(1000, 9999)}"
+        return Person(
+            given=given,
+            family=family,
+            email=email,
+            phone=phone,
+            line=f"{rng.randint(1, 240)} {rng.choice(corpus.STREETS)}",
+            city=city,
+            state=state,
+            postcode=postcode,
+            country=country,
+            latitude=latitude,
+            longitude=longitude,
+            extended_lines=[rng.choice(corpus.EXTENDED_LINES)] if rng.random() < 0.2 else [],
+        )
+
+    def history_date(self, year: int, forms: tuple[int, ...] = (4, 7, 7, 7, 10)) -> str:
+        """A HistoryDate: `YYYY`, `YYYY-MM` (the usual) or `YYYY-MM-DD`."""
+        month, day = self.rng.randint(1, 12), self.rng.randint(1, 28)
+        return f"{year}-{month:02d}-{day:02d}"[: self.rng.choice(forms)]
+
+    def profile(self, sector_name: str) -> Profile:
+        rng, year, sector = self.rng, 2026, corpus.SECTORS[sector_name]
+        employment, employed = [], rng.random() < 0.8
+        for index in range(rng.randint(1, 4)):
             start = year - rng.randint(1, 4)
-            employment.append(
-                {
-                    "organization": {"name": rng.choice(corpus.EMPLOYERS)},
-                    "positionHistories": [
-                        {
-                            "title": rng.choice(corpus.POSITION_TITLES),
-                            "start": self.history_date(start),
-                            "end": None if position == 0 else self.history_date(year),
-                            "current": position == 0,
-                            "descriptions": ["Led a team of four; improved outcomes by 12%."],
-                        }
-                    ],
-                }
-            )
+            current = employed and index == 0
+            # Newest first; a promotion splits the time at one employer into two positions.
+            promoted = year - start >= 2 and rng.random() < 0.25
+            spans = [(start + 1, year), (start, start + 1)] if promoted else [(start, year)]
+            positions = [
+                PositionHistory(
+                    title=title,
+                    start=self.history_date(begin),
+                    end=None if current and n == 0 else self.history_date(end),
+                    current=(current and n == 0) if rng.random() < 0.9 else None,
+                    descriptions=rng.sample(sector.descriptions, k=rng.randint(0, 2)),
+                )
+                for n, (title, (begin, end)) in enumerate(
+                    zip(rng.sample(sector.positions, k=len(spans)), spans, strict=True)
+                )
+            ]
+            employment.append(EmployerHistory(rng.choice(sector.employers), positions))
             year = start
-        education = [
-            {
-                "institution": {"name": rng.choice(corpus.INSTITUTIONS)},
-                "descriptions": ["Graduated with distinction."],
-                "educationDegrees": [
-                    {
-                        "name": rng.choice(corpus.DEGREES),
-                        "degreeGrantedStatus": rng.choice(corpus.DEGREE_STATUSES),
-                        "date": self.history_date(year - 1),
-                    }
-                ],
-            }
-        ]
+        education = []
+        for _ in range(rng.randint(1, 2)):
+            status = rng.choice(corpus.DEGREE_STATUSES)
+            when = rng.randint(2027, 2028) if status == "InProgress" else year - rng.randint(0, 3)
+            date = None if rng.random() < 0.1 else self.history_date(when, (4, 7))
+            degree = EducationDegree(rng.choice(sector.degrees), status, date)
+            notes = rng.sample(corpus.EDUCATION_DESCRIPTIONS, k=rng.randint(0, 1))
+            education.append(EducationAttendance(rng.choice(corpus.INSTITUTIONS), [degree], notes))
         certifications = []
-        for name, authority in rng.sample(corpus.CERTIFICATIONS, k=rng.randint(0, 2)):
-            issued = self.history_date(rng.randint(2018, 2025))
-            valid_to = f"{rng.randint(2027, 2030)}-{rng.randint(1, 12):02d}-01"
-            certifications.append(
-                {
-                    "name": name,
-                    "issued": issued,
-                    "issueDate": None,
-                    "effectiveTimePeriod": {"validTo": valid_to if rng.random() < 0.7 else None},
-                    "issuingAuthority": {"name": authority},
-                    "descriptions": [],
-                }
-            )
-        qualifications = [
-            {"competencyName": c} for c in rng.sample(corpus.COMPETENCIES, k=rng.randint(2, 5))
-        ]
-        return {
-            "employment": employment,
-            "education": education,
-            "certifications": certifications,
-            "qualifications": qualifications,
-        }
-
-    # --- attachments ------------------------------------------------------------------------------
-    def record(
-        self,
-        application: Application,
-        person: dict[str, Any],
-        role: str | None,
-        kind: str,
-        size: int,
-    ) -> AttachmentRecord:
-        name = person["name"]["formattedName"]
-        stem = {
-            "Resume": f"{name} CV",
-            "CoverLetter": "Cover letter",
-            "SelectionCriteria": "Selection criteria",
-        }.get(role or "", "Certificate")
-        title = {
-            "Resume": f"Curriculum Vitae — {name}",
-            "CoverLetter": f"Cover letter — {name}",
-        }.get(role or "", f"{stem} — {name}")
-        lines = [
-            f"{p['positionHistories'][0]['title']}, {p['organization']['name']}"
-            for p in application.content["employment"]
-        ]
-        descriptions = {"Resume": ["Candidate resume"], "CoverLetter": ["Cover letter"]}.get(
-            role or "", [stem]
-        )
-        return AttachmentRecord(
-            id=self.token(44),
-            application_id=application.application_id,
-            profile_id=application.profile_id,
-            hirer_id=application.hirer_id,
-            role=role,
-            filename=stem + EXTENSION[kind],
-            declared_type=MIME[kind],
-            kind=kind,
-            size=size,
-            seed=self.rng.randrange(2**31),
-            title=title,
-            lines=lines,
-            descriptions=descriptions,
-        )
-
-    def attachments(
-        self, application: Application, person: dict[str, Any]
-    ) -> list[AttachmentRecord]:
-        rng, found = self.rng, []
-        plan = [
-            ("Resume", 0.95, ["pdf"] * 11 + ["docx"] * 6 + ["rtf", "txt"]),
-            ("CoverLetter", 0.6, ["pdf", "docx", "txt"]),
-            ("SelectionCriteria", 0.2, ["pdf", "docx"]),
-            (None, 0.25, ["png", "jpeg", "pdf"]),
-        ]
-        for role, chance, kinds in plan:
-            if rng.random() < chance:
-                size = max(4096, int(rng.lognormvariate(11.5, 0.8)) % 600_000)
-                found.append(self.record(application, person, role, rng.choice(kinds), size))
-        return found
-
-    def add_edge_cases(self) -> None:
-        hosts = [
-            a for a in self.world.applications.values() if self.world.has_relationship(a.hirer_id)
-        ]
-        if not hosts:
-            return
-        for index, (name, (kind, size, declared, filename, removed)) in enumerate(
-            EDGE_CASES.items()
-        ):
-            application = hosts[index % min(len(hosts), 8)]
-            person = self.world.candidates[application.candidate_id].person
-            record = self.record(application, person, None, kind, size)
-            record.declared_type = declared or record.declared_type
-            record.filename = filename or record.filename
-            record.removed = removed
-            application.attachments.append(record)
-            self.world.edge_cases[name] = (application.application_id, record.id)
-        many = hosts[min(len(hosts) - 1, 8)]
-        person = self.world.candidates[many.candidate_id].person
-        extra = [self.record(many, person, None, "pdf", 8_192 + i) for i in range(MANY_OTHERS)]
-        many.attachments.extend(extra)
-        self.world.edge_cases["many_others"] = (many.application_id, extra[0].id)
+        held = rng.sample(sector.certifications, k=rng.randint(0, len(sector.certifications)))
+        for name, authority in held:
+            issued_year = rng.randint(2016, 2026)
+            valid_to = None
+            if rng.random() < 0.6:
+                valid_to = self.history_date(issued_year + rng.randint(1, 5), (7, 10))
+            issued = self.history_date(issued_year) if rng.random() < 0.9 else None
+            notes = rng.sample(corpus.CERTIFICATION_DESCRIPTIONS, k=rng.randint(0, 1))
+            certifications.append(Certification(name, authority, issued, valid_to, notes))
+        skills = rng.sample(sector.skills, k=rng.randint(2, len(sector.skills)))
+        skills += [c for c in rng.sample(corpus.COMPETENCIES, k=2) if c not in skills]
+        return employment, education, certifications, skills
