@@ -1,1 +1,1 @@
-"""The SEEK client: partner token, GraphQL, events, profiles and attachment downloads (no Dagster)."""
+"""SEEK client: partner token, GraphQL, events, profiles, attachment downloads (no Dagster)."""
