@@ -5,10 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -17,6 +14,7 @@ import pytest
 
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
+from tests.processes import sandbox_process
 
 
 class Catcher(ThreadingHTTPServer):
@@ -102,17 +100,8 @@ def test_webhooks_over_the_admin_endpoint(sandbox: SandboxServer, catcher: Catch
 
 
 def test_serve_prints_one_json_line_once_listening() -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seek_sync.cli", "sandbox", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        started = time.perf_counter()
-        line = process.stdout.readline()  # type: ignore[union-attr]
-        elapsed = time.perf_counter() - started
-        info = json.loads(line)
+    with sandbox_process() as sandbox:
+        info = sandbox.info
         for key in (
             "seek_token_url",
             "seek_graphql_url",
@@ -123,7 +112,7 @@ def test_serve_prints_one_json_line_once_listening() -> None:
             "webhook_secret",
         ):
             assert info[key], key
-        assert elapsed < 15
+        assert sandbox.seconds_to_ready < 15
         token = httpx.post(
             info["seek_token_url"],
             json={
@@ -134,10 +123,7 @@ def test_serve_prints_one_json_line_once_listening() -> None:
             },
         )
         assert token.status_code == 200
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-    assert process.stdout.read() == ""  # type: ignore[union-attr]
+    assert sandbox.process.stdout.read() == ""  # type: ignore[union-attr]
 
 
 def test_new_applications_are_pushed_to_the_configured_url(catcher: Catcher) -> None:

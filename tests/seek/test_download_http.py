@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import subprocess
-import sys
 import time
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -22,6 +19,7 @@ from seek_sync.sandbox.world import AttachmentRecord
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.downloads import FileSink, HashOnlySink
 from seek_sync.seek.errors import DownloadError, DownloadRefusedError, TruncatedDownloadError
+from tests.processes import sandbox_process
 from tests.seek.test_client_http import client_settings
 
 
@@ -187,22 +185,12 @@ async def test_other_origins_are_refused_with_no_request(
 
 def test_25_mb_download_in_constant_memory(tmp_path: Path) -> None:
     """The sandbox in its own process, so only the client's memory is measured."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "seek_sync.cli", "sandbox", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        info = json.loads(process.stdout.readline())  # type: ignore[union-attr]
+    with sandbox_process() as sandbox:
+        info = sandbox.info
         summary = httpx.get(f"{info['admin_url']}/summary").json()
         application_id, attachment_id = summary["edge_cases"]["url_limit_over_mib"]
         path = f"/anzPublicTest/applications/{application_id}/attachments/{attachment_id}"
-        url = info["base_url"] + path
-        result, peak, rss_growth, seconds = _measure(url, info, tmp_path)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+        result, peak, rss_growth, seconds = _measure(info["base_url"] + path, info, tmp_path)
     assert result.size == 26_214_401
     assert peak < 5_000_000, peak  # Python allocations stay far below the 26 MB file
     print(
