@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
-from seek_sync.receiver_ats import blob_routes
+from seek_sync.receiver_ats import blob_routes, callback_routes
 from seek_sync.settings import Settings
 
 log = logging.getLogger("seek_sync.receiver")
@@ -171,7 +171,12 @@ def health_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
 RouteFactory = Callable[[Settings, Inbox], list[BaseRoute]]
 
 # Extension point: each later endpoint (ATS callbacks, signed blob URLs) adds a factory here.
-ROUTE_FACTORIES: list[RouteFactory] = [health_routes, seek_webhook_routes, blob_routes]
+ROUTE_FACTORIES: list[RouteFactory] = [
+    health_routes,
+    seek_webhook_routes,
+    callback_routes,
+    blob_routes,
+]
 
 
 def create_app(

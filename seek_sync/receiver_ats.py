@@ -1,7 +1,9 @@
-"""Receiver routes for the ATS side: signed blob URLs (later also ATS callbacks).
+"""Receiver routes for the ATS side: Onderwijsregio callbacks and signed blob URLs.
 
-`GET /blobs/{key}?expires=&signature=` serves a stored file only for a valid HMAC signature and an
-unexpired time, so an ATS can fetch a file too big to send inline without any other credential.
+`POST /callbacks/onderwijsregio` checks the Mutation Engine's signature and timestamp, refuses a
+replayed nonce, and stores the result in the inbox; the pipeline applies it later.
+`GET /blobs/{key}?expires=&type=&signature=` serves a stored file only for a valid HMAC signature
+and an unexpired time, so an ATS can fetch a file too big to send inline with no other credential.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from seek_sync.inbox import Inbox
+from seek_sync.ats import callbacks
+from seek_sync.inbox import Inbox, InboxCallback
 from seek_sync.settings import Settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import BLOB_PREFIX, verify_blob_request
@@ -23,6 +26,44 @@ from seek_sync.store.signed_urls import BLOB_PREFIX, verify_blob_request
 log = logging.getLogger("seek_sync.receiver")
 
 CHUNK = 256 * 1024
+MAX_CALLBACK_BYTES = 1_000_000
+
+
+def callback_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
+    """`POST /callbacks/onderwijsregio`: 204 stored, 401 bad or stale signature, 409 replay."""
+    secret = settings.onderwijsregio_callback_secret
+    tolerance = settings.onderwijsregio_callback_tolerance_seconds
+
+    async def onderwijsregio(request: Request) -> Response:
+        body = await request.body()
+        if secret is None or len(body) > MAX_CALLBACK_BYTES:
+            return JSONResponse({"error": "callbacks are not accepted"}, status_code=401)
+        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        refused = callbacks.verify(
+            secret.get_secret_value().encode(), path, body, headers, tolerance_seconds=tolerance
+        )
+        if refused:
+            log.info("onderwijsregio callback refused: %s", refused)
+            return JSONResponse({"error": refused}, status_code=401)
+        try:
+            parsed = callbacks.MutationCallback.model_validate_json(body)
+        except ValueError:
+            return JSONResponse({"error": "not a mutation result"}, status_code=400)
+        row = InboxCallback(
+            callback_id=f"onderwijsregio:{headers[callbacks.NONCE_HEADER]}",
+            target="onderwijsregio",
+            idempotency_key=parsed.idempotency_key,
+            status=parsed.status,
+            raw=parsed.model_dump(by_alias=True),
+        )
+        if await run_in_threadpool(inbox.add_callbacks, [row]) == 0:
+            log.info("onderwijsregio callback refused: replayed nonce")
+            return JSONResponse({"error": "replayed nonce"}, status_code=409)
+        log.info("onderwijsregio callback stored: status=%s", parsed.status)
+        return Response(status_code=204)
+
+    return [Route("/callbacks/onderwijsregio", onderwijsregio, methods=["POST"])]
 
 
 def _chunks(store: BlobStore, key: str) -> Iterator[bytes]:
