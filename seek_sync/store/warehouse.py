@@ -1,0 +1,119 @@
+"""The warehouse (DuckDB): the datasets of DESIGN.md, written in short batched upserts.
+
+Only run steps open it (DuckDB allows one read-write process per file): a connection is opened for
+one batch, retried while another process holds the lock, and closed. Every row carries its hirer;
+every write is an `INSERT OR REPLACE` of a whole DataFrame keyed as the table says, so re-running a
+step changes nothing. Never row by row.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import tenacity
+
+log = logging.getLogger("seek_sync.store")
+
+TABLES: dict[str, str] = {
+    "hirers": """
+        hirer_id VARCHAR PRIMARY KEY, name VARCHAR, relationship VARCHAR, target VARCHAR,
+        added_at TIMESTAMPTZ, removed_at TIMESTAMPTZ""",
+    "application_events": """
+        event_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, type_code VARCHAR NOT NULL,
+        source VARCHAR NOT NULL, profile_id VARCHAR, candidate_id VARCHAR,
+        created_at VARCHAR, inbox_seq BIGINT, raw_json VARCHAR NOT NULL""",
+    "candidate_profiles": """
+        profile_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, candidate_id VARCHAR,
+        job_reference VARCHAR, created_at TIMESTAMPTZ, status VARCHAR NOT NULL, error VARCHAR,
+        attachments INTEGER, raw_json VARCHAR, fetched_at TIMESTAMPTZ NOT NULL""",
+    "attachment_manifest": """
+        attachment_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
+        role VARCHAR, url VARCHAR NOT NULL, descriptions VARCHAR""",
+    "attachment_files": """
+        attachment_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, sha256 VARCHAR,
+        bytes BIGINT, declared_type VARCHAR, sniffed_type VARCHAR, safe_filename VARCHAR,
+        blob_uri VARCHAR, status VARCHAR NOT NULL, error VARCHAR, downloaded_at TIMESTAMPTZ""",
+    "ats_candidates": """
+        target VARCHAR NOT NULL, hirer_id VARCHAR NOT NULL, seek_candidate_id VARCHAR NOT NULL,
+        state VARCHAR NOT NULL, ats_id VARCHAR, idempotency_key VARCHAR, error VARCHAR,
+        updated_at TIMESTAMPTZ, PRIMARY KEY (target, hirer_id, seek_candidate_id)""",
+    "ats_uploads": """
+        attachment_id VARCHAR NOT NULL, target VARCHAR NOT NULL, hirer_id VARCHAR NOT NULL,
+        state VARCHAR NOT NULL, idempotency_key VARCHAR, attempts INTEGER, failures INTEGER,
+        last_error VARCHAR, ats_attachment_id VARCHAR, updated_at TIMESTAMPTZ,
+        PRIMARY KEY (attachment_id, target)""",
+}
+
+
+def _is_lock_error(error: BaseException) -> bool:
+    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+
+
+class Warehouse:
+    """A DuckDB file with the seek-sync tables."""
+
+    def __init__(self, path: Path, *, lock_timeout_seconds: float = 60.0) -> None:
+        self.path = Path(path)
+        self.lock_timeout_seconds = lock_timeout_seconds
+
+    @contextmanager
+    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A short-lived connection; waits (with backoff) while another process holds the file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(_is_lock_error),
+            wait=tenacity.wait_exponential_jitter(multiplier=0.05, max=2.0),
+            stop=tenacity.stop_after_delay(self.lock_timeout_seconds),
+            reraise=True,
+        )
+        connection = retrying(duckdb.connect, str(self.path), read_only=read_only)
+        try:
+            if not read_only:
+                ensure_schema(connection)
+            yield connection
+        finally:
+            connection.close()
+
+    def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
+        """Insert or replace a batch of rows in one transaction; returns the row count."""
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        if frame.empty:
+            return 0
+        with self.connect() as connection:
+            return upsert(connection, table, frame)
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        with self.connect() as connection:
+            return connection.execute(sql, list(parameters)).df()
+
+
+def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
+    for table, columns in TABLES.items():
+        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+
+
+def upsert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
+    if table not in TABLES:
+        raise ValueError(f"unknown table {table}")
+    if "hirer_id" not in frame.columns or frame["hirer_id"].isna().any():
+        raise ValueError(f"every {table} row must carry its hirer_id")
+    columns = ", ".join(f'"{c}"' for c in frame.columns)
+    connection.register("batch", frame)
+    try:
+        connection.execute("BEGIN")
+        connection.execute(
+            f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM batch"
+        )
+        connection.execute("COMMIT")
+    except Exception:
+        connection.execute("ROLLBACK")
+        raise
+    finally:
+        connection.unregister("batch")
+    return len(frame)
