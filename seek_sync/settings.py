@@ -16,6 +16,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SEEK_SYNC_"
 
+# Onderwijsregio's MIME allow-list for attachments, as seed 002 publishes it.
+# fmt: off
+SEED_002_ALLOWED_TYPES = (
+    "image/png", "image/jpeg", "image/webp", "image/gif", "image/heic", "image/heif",
+    "application/pdf", "application/msword",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "text/plain", "text/markdown", "text/csv", "application/rtf",
+    "application/json", "application/xml",
+)
+# fmt: on
+
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message is one line naming it."""
@@ -80,6 +95,16 @@ class Settings(BaseSettings):
     onderwijsregio_url_limit_bytes: int = Field(default=25_000_000, ge=1)
     onderwijsregio_max_files_per_field: int = Field(default=5, ge=1)
     onderwijsregio_callback_tolerance_seconds: float = Field(default=300.0, gt=0)
+    # Unconfirmed wire details (ats-apis.md marks them [?]); README "ATS assumptions" lists them.
+    onderwijsregio_filename_field: str = "filename"
+    onderwijsregio_data_field: str = "data"
+    onderwijsregio_url_field: str = "url"
+    onderwijsregio_idempotency_header: str = "Idempotency-Key"
+    onderwijsregio_callback_url_field: str = "callbackUrl"
+    onderwijsregio_delete_field: str = "attachmentIds"
+    onderwijsregio_allowed_types: list[str] = Field(
+        default_factory=lambda: list(SEED_002_ALLOWED_TYPES)
+    )
 
     # --- Kombo ------------------------------------------------------------------------------------
     kombo_url: str = "https://api.kombo.dev/v1"

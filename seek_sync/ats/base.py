@@ -1,0 +1,130 @@
+"""The one small protocol every ATS target implements, and the records it reads and returns.
+
+A target resolves the ATS candidate (or application) of one SEEK candidate of one hirer, pushes
+that candidate's files, and learns outcomes. State is keyed by (target, hirer, SEEK candidate) and
+never merged across hirers; the caller persists the records a target returns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+CandidateState = Literal["pending_create", "exists", "failed"]
+UploadState = Literal["pending", "accepted", "confirmed", "failed", "rejected"]
+Role = Literal["Resume", "CoverLetter", "SelectionCriteria"] | None
+
+
+class AtsCandidate(BaseModel):
+    """What an ATS needs to know of a SEEK applicant (one hirer's candidate)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hirer_id: str
+    seek_candidate_id: str
+    profile_id: str
+    given_name: str
+    family_name: str
+    email: str | None
+    phone: str | None
+    job_reference: str | None = None
+
+
+class AtsFile(BaseModel):
+    """One stored attachment ready to push."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attachment_id: str
+    hirer_id: str
+    profile_id: str
+    role: Role
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    blob_key: str
+
+
+class CandidateRecord(BaseModel):
+    """The ATS side of one (target, hirer, SEEK candidate)."""
+
+    target: str
+    hirer_id: str
+    seek_candidate_id: str
+    state: CandidateState
+    ats_id: str | None = None
+    idempotency_key: str | None = None
+    error: str | None = None
+
+
+class UploadRecord(BaseModel):
+    """The ATS side of one attachment pushed to one target."""
+
+    target: str
+    hirer_id: str
+    attachment_id: str
+    state: UploadState = "pending"
+    idempotency_key: str | None = None
+    attempts: int = 0
+    failures: int = 0  # mutations known to have failed: a retry then needs a fresh key
+    last_error: str | None = None
+    ats_attachment_id: str | None = None
+    outcome_unknown: bool = False
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """A mutation outcome reported by the ATS (from the inbox's callback rows)."""
+
+    idempotency_key: str
+    succeeded: bool
+    candidate_ids: tuple[str, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class PushResult:
+    candidate: CandidateRecord
+    uploads: list[UploadRecord] = field(default_factory=list)
+
+
+class BlobSource(Protocol):
+    """Where a target reads file bytes, or gets a short-lived URL for a big file."""
+
+    def read_bytes(self, blob_key: str) -> bytes: ...
+
+    def signed_url(self, blob_key: str) -> str: ...
+
+
+class AtsTarget(Protocol):
+    kind: str
+
+    async def push(
+        self,
+        candidate: AtsCandidate,
+        files: Sequence[AtsFile],
+        current: CandidateRecord | None,
+        uploads: Mapping[str, UploadRecord],
+    ) -> PushResult:
+        """Resolve the ATS candidate and push every file not yet accepted, confirmed or rejected."""
+
+    async def reconcile(
+        self,
+        candidate: AtsCandidate,
+        files: Sequence[AtsFile],
+        current: CandidateRecord,
+        uploads: Mapping[str, UploadRecord],
+        callbacks: Sequence[CallbackResult],
+    ) -> PushResult:
+        """Learn outcomes: from callbacks where they came, else by reading the ATS back."""
+
+
+def idempotency_key(*parts: str, attempt: int = 0) -> str:
+    """A deterministic key per (target, hirer, application, attachment set[, retry attempt])."""
+    text = "\x1f".join([*parts, str(attempt)])
+    return "seek-sync-" + hashlib.sha256(text.encode()).hexdigest()[:40]
