@@ -100,7 +100,7 @@ class Settings(BaseSettings):
     onderwijsregio_data_field: str = "data"
     onderwijsregio_url_field: str = "url"
     onderwijsregio_idempotency_header: str = "Idempotency-Key"
-    onderwijsregio_callback_url_field: str = "callbackUrl"
+    onderwijsregio_callback_url_header: str = "x-callback-url"
     onderwijsregio_delete_field: str = "attachmentIds"
     onderwijsregio_allowed_types: list[str] = Field(
         default_factory=lambda: list(SEED_002_ALLOWED_TYPES)

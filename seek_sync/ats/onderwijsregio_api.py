@@ -153,15 +153,11 @@ class OnderwijsregioClient:
 
     # --- mutations (202 + idempotency key) -------------------------------------------------
     def _mutation_headers(self, key: str, callback_url: str | None) -> dict[str, str]:
+        """ASSUMPTION (unconfirmed): the key and the callback URL travel as request headers."""
         headers = {self.settings.onderwijsregio_idempotency_header: key}
         if callback_url:
-            headers["x-callback-url"] = callback_url
+            headers[self.settings.onderwijsregio_callback_url_header] = callback_url
         return headers
-
-    def _with_callback(self, body: dict[str, Any], callback_url: str | None) -> dict[str, Any]:
-        if callback_url:
-            body = {**body, self.settings.onderwijsregio_callback_url_field: callback_url}
-        return body
 
     async def create(self, candidate: dict[str, Any], *, key: str, callback_url: str | None) -> str:
         """`POST /candidates` with one candidate (attachments inline); returns the accepted key."""
@@ -185,7 +181,7 @@ class OnderwijsregioClient:
         envelope = await self._call(
             "POST",
             f"/candidates/{candidate_id}/attachments",
-            json=self._with_callback({**fields, "idempotencyKey": key}, callback_url),
+            json=fields,
             headers=self._mutation_headers(key, callback_url),
         )
         return self._accepted(envelope, key)
