@@ -18,8 +18,15 @@ SECRET = "onderwijsregio-callback-secret-for-tests"
 PATH = "/callbacks/onderwijsregio?hirer=h1"
 
 
-def post(base: str, body: bytes, *, timestamp: int | None = None, nonce: str | None = None,
-         secret: str = SECRET, path: str = PATH) -> httpx.Response:  # fmt: skip
+def post(
+    base: str,
+    body: bytes,
+    *,
+    timestamp: int | None = None,
+    nonce: str | None = None,
+    secret: str = SECRET,
+    path: str = PATH,
+) -> httpx.Response:
     stamp = str(int(time.time()) if timestamp is None else timestamp)
     nonce = nonce or secrets.token_hex(8)
     headers = {

@@ -19,9 +19,13 @@ def parts(url: str) -> tuple[str, str, str, str]:
 
 def test_valid_until_expiry() -> None:
     url = sign_blob_url(
-        "http://127.0.0.1:8701/", "h1/ab/abcdef", SECRET, ttl_seconds=60, now=1000,
+        "http://127.0.0.1:8701/",
+        "h1/ab/abcdef",
+        SECRET,
+        ttl_seconds=60,
+        now=1000,
         content_type="application/pdf",
-    )  # fmt: skip
+    )
     path, expires, kind, signature = parts(url)
     assert url.startswith("http://127.0.0.1:8701/blobs/h1/ab/abcdef?")
     assert kind == "application/pdf"
