@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from seek_sync.sandbox.faults import Fault
+from seek_sync.sandbox.kombo_data import KomboConfig
 
 
 class SandboxConfig(BaseModel):
@@ -27,3 +28,4 @@ class SandboxConfig(BaseModel):
     # Where new events are pushed as signed webhooks, if anywhere.
     webhook_url: str | None = None
     faults: list[Fault] = Field(default_factory=list)
+    kombo: KomboConfig = Field(default_factory=KomboConfig)

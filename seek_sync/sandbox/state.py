@@ -9,6 +9,7 @@ from aiohttp import web
 
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.faults import Fault, FaultPlan, RequestLog
+from seek_sync.sandbox.kombo import KomboFake
 from seek_sync.sandbox.onderwijsregio import OnderwijsregioFake
 from seek_sync.sandbox.tokens import TokenIssuer
 from seek_sync.sandbox.world import World, build_world
@@ -48,6 +49,7 @@ class SandboxState:
             faults=FaultPlan(config.faults),
         )
         state.fakes["onderwijsregio"] = OnderwijsregioFake()
+        state.fakes["kombo"] = KomboFake(config.kombo, state)
         return state
 
 
