@@ -1,23 +1,26 @@
 """Streaming attachment downloads: constant memory, SHA-256 while streaming, origin allow-list.
 
-The partner token goes only to allow-listed origins (scheme, host and port); any other URL is
-refused before a request is made, and redirects are never followed. The body is streamed into a
-sink in chunks; truncation (fewer bytes than Content-Length) is detected and retried, and every
-attempt restarts the sink so nothing half-written survives.
+The partner token goes only to allow-listed origins (scheme, host and port, default ports made
+explicit); any other URL (another port, http for https, userinfo, a non-http scheme, a URL two
+parsers read differently) is refused before any request, and redirects are never followed. The
+body is streamed into a sink in chunks, hashed as it goes, and only its first `HEAD_BYTES` are kept
+(for sniffing). Truncation (fewer bytes than Content-Length, or a dropped connection) is retried by
+the retry policy, and every attempt restarts the sink so nothing half-written survives.
+
+Nothing here logs or raises the token, the query string or the filename: logs carry sizes, types
+and request ids only.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import mimetypes
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self
 from urllib.parse import urlsplit
 
 import httpx
-import pyrfc6266
 
 from seek_sync.seek.auth import PartnerTokenProvider
 from seek_sync.seek.errors import (
@@ -28,10 +31,31 @@ from seek_sync.seek.errors import (
     UnexpectedStatusError,
 )
 from seek_sync.seek.http import RetryPolicy, Tracing, raise_for_retryable
-from seek_sync.seek.sniff import HEAD_BYTES, base_type, safe_filename, sniff_type, types_match
+from seek_sync.seek.sniff import (
+    EXTENSIONS,
+    HEAD_BYTES,
+    base_type,
+    original_filename,
+    safe_filename,
+    sniff_type,
+    types_match,
+)
 from seek_sync.settings import Settings, origin_of
 
+__all__ = [
+    "AttachmentDownloader",
+    "DownloadResult",
+    "DownloadSink",
+    "FileSink",
+    "HashOnlySink",
+    "original_filename",
+    "safe_filename",
+    "sniff_type",
+]
+
 log = logging.getLogger("seek_sync.seek")
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class DownloadSink(Protocol):
@@ -42,7 +66,7 @@ class DownloadSink(Protocol):
 
 
 class FileSink:
-    """Writes the download to `path` (truncated at every attempt)."""
+    """Writes the download to `path` (truncated at every attempt); close it, or use `with`."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -62,9 +86,15 @@ class FileSink:
             self._file.close()
             self._file = None
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
 
 class HashOnlySink:
-    """Discards the bytes (the result still carries size and SHA-256)."""
+    """Discards the bytes (the result still carries size, SHA-256 and type)."""
 
     def begin(self) -> None:
         pass
@@ -86,16 +116,9 @@ class DownloadResult:
     request_id: str
 
 
-def original_filename(disposition: str | None) -> str | None:
-    """The sender's filename, unsanitised: RFC 6266 `filename*` first, else `filename`."""
-    if not disposition:
-        return None
-    try:
-        _, params = pyrfc6266.parse(disposition)
-    except Exception:  # pyparsing's errors; a malformed header must not fail the download
-        return None
-    values = {p.name.lower(): p.value for p in params}
-    return values.get("filename*") or values.get("filename")
+def _content_length(response: httpx.Response) -> int | None:
+    value = response.headers.get("Content-Length", "").strip()
+    return int(value) if value.isdigit() else None
 
 
 class AttachmentDownloader:
@@ -132,58 +155,75 @@ class AttachmentDownloader:
             policy=RetryPolicy.from_settings(settings),
         )
 
-    def check_origin(self, url: str) -> None:
-        """Refuse (before any request) a URL the partner token must not be sent to."""
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or parts.username or parts.password:
-            raise DownloadRefusedError("attachment URL refused: not a plain http(s) URL")
+    def check_origin(self, url: str) -> httpx.URL:
+        """The URL as httpx will send it, or `DownloadRefusedError` (and no request at all).
+
+        The URL is read by both `urllib` (`origin_of`, as the settings are) and httpx (which sends
+        it); both must see the same allow-listed origin and no userinfo.
+        """
         try:
-            origin = origin_of(url)
-        except ValueError:
+            parsed = httpx.URL(url)
+            parts = urlsplit(url)
+            split_origin = origin_of(url)
+        except (httpx.InvalidURL, ValueError):
             raise DownloadRefusedError("attachment URL refused: malformed") from None
+        scheme = parsed.scheme
+        if scheme not in _DEFAULT_PORTS or not parsed.host:
+            raise DownloadRefusedError("attachment URL refused: not an absolute http(s) URL")
+        if parsed.userinfo or parts.username is not None or parts.password is not None:
+            raise DownloadRefusedError("attachment URL refused: it carries userinfo")
+        origin = f"{scheme}://{parsed.host}:{parsed.port or _DEFAULT_PORTS[scheme]}"
+        if origin != split_origin:
+            raise DownloadRefusedError("attachment URL refused: ambiguous origin")
         if origin not in self._allowed:
             raise DownloadRefusedError(f"attachment URL refused: origin {origin} is not allowed")
+        return parsed
 
     async def head(
         self, url: str, *, session_id: str | None = None
     ) -> tuple[int | None, str | None, str | None]:
-        """Content-Length, Content-Type and original filename, without the body."""
-        self.check_origin(url)
-        response, request_id = await self._send("HEAD", url, session_id)
-        self._check_status(response, request_id)
-        length = response.headers.get("Content-Length")
-        return (
-            int(length) if length and length.isdigit() else None,
-            response.headers.get("Content-Type"),
-            original_filename(response.headers.get("Content-Disposition")),
-        )
+        """Content-Length, Content-Type and original filename, without the body (retried)."""
+        target = self.check_origin(url)
+        async for attempt in self._policy.retrying():
+            with attempt:
+                response, request_id = await self._send("HEAD", target, session_id)
+                self._check_status(response, request_id)
+                return (
+                    _content_length(response),
+                    response.headers.get("Content-Type"),
+                    original_filename(response.headers.get("Content-Disposition")),
+                )
+        raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def download(
         self, url: str, sink: DownloadSink, *, session_id: str | None = None
     ) -> DownloadResult:
-        self.check_origin(url)
+        """Stream `url` into `sink`; on any error the sink holds nothing worth keeping."""
+        target = self.check_origin(url)
         async for attempt in self._policy.retrying():
             with attempt:
-                return await self._attempt(url, sink, session_id)
+                return await self._attempt(url, target, sink, session_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
     async def _send(
-        self, method: str, url: str, session_id: str | None, *, stream: bool = False
+        self, method: str, url: httpx.URL, session_id: str | None, *, stream: bool = False
     ) -> tuple[httpx.Response, str]:
         """One request with a 401-refresh-once; a streamed response is left open."""
         for refreshed in (False, True):
             token = await self._tokens.token()
             headers = self._tracing.headers(session_id)
             headers["Authorization"] = f"Bearer {token}"
+            headers["Accept-Encoding"] = "identity"  # hash and store the file's own bytes
             request_id = headers["X-Request-Id"]
             request = self._http.build_request(method, url, headers=headers)
             try:
-                response = await self._http.send(request, stream=stream)
+                response = await self._http.send(request, stream=stream, follow_redirects=False)
             except httpx.TransportError as error:
                 raise SeekTransportError(error, request_id=request_id) from None
             if response.status_code != 401 or refreshed:
                 return response, request_id
             await response.aclose()
+            log.info("attachment download got 401 (request id %s); refreshing once", request_id)
             await self._tokens.refresh(token)
         raise AssertionError("unreachable")
 
@@ -208,25 +248,28 @@ class AttachmentDownloader:
             raise UnexpectedStatusError(status, "attachment download", request_id=request_id)
 
     async def _attempt(
-        self, url: str, sink: DownloadSink, session_id: str | None
+        self, url: str, target: httpx.URL, sink: DownloadSink, session_id: str | None
     ) -> DownloadResult:
-        response, request_id = await self._send("GET", url, session_id, stream=True)
+        sink.begin()
+        response, request_id = await self._send("GET", target, session_id, stream=True)
         try:
             self._check_status(response, request_id)
-            declared_length = response.headers.get("Content-Length")
-            expected = (
-                int(declared_length) if declared_length and declared_length.isdigit() else None
-            )
+            expected = _content_length(response)
             if expected is not None and expected > self._max_bytes:
                 raise DownloadError(
                     "too_large",
                     f"attachment is {expected} bytes, over the {self._max_bytes}-byte limit",
                     request_id=request_id,
                 )
-            sink.begin()
+            encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
+            chunks = (
+                response.aiter_raw(self._chunk_size)
+                if encoding in ("", "identity")
+                else response.aiter_bytes(self._chunk_size)  # the server encoded it anyway
+            )
             digest, head, size = hashlib.sha256(), b"", 0
             try:
-                async for chunk in response.aiter_raw(self._chunk_size):
+                async for chunk in chunks:
                     size += len(chunk)
                     if size > self._max_bytes:
                         raise DownloadError(
@@ -239,27 +282,38 @@ class AttachmentDownloader:
                         head += chunk[: HEAD_BYTES - len(head)]
                     sink.write(chunk)
             except httpx.TransportError as error:
-                if expected is not None:
-                    raise TruncatedDownloadError(size, expected, request_id=request_id) from None
+                received = response.num_bytes_downloaded
+                if expected is not None and received < expected:
+                    raise TruncatedDownloadError(
+                        received, expected, request_id=request_id
+                    ) from None
                 raise SeekTransportError(error, request_id=request_id) from None
-            if expected is not None and size != expected:
-                raise TruncatedDownloadError(size, expected, request_id=request_id)
+            if expected is not None and response.num_bytes_downloaded != expected:
+                raise TruncatedDownloadError(
+                    response.num_bytes_downloaded, expected, request_id=request_id
+                )
         finally:
             await response.aclose()
         declared = base_type(response.headers.get("Content-Type"))
         sniffed = sniff_type(head)
         original = original_filename(response.headers.get("Content-Disposition"))
-        log.info("downloaded attachment: %d bytes, %s (request id %s)", size, sniffed, request_id)
+        matches = types_match(declared, sniffed)
+        log.info(
+            "downloaded attachment: %d bytes, declared %s, sniffed %s%s (request id %s)",
+            size,
+            declared,
+            sniffed,
+            "" if matches else ", type mismatch",
+            request_id,
+        )
         return DownloadResult(
             url=url,
             size=size,
             sha256=digest.hexdigest(),
             declared_type=declared,
             sniffed_type=sniffed,
-            type_matches=types_match(declared, sniffed),
+            type_matches=matches,
             original_filename=original,
-            safe_filename=safe_filename(
-                original, extension=mimetypes.guess_extension(sniffed or "") or None
-            ),
+            safe_filename=safe_filename(original, extension=EXTENSIONS.get(sniffed or "")),
             request_id=request_id,
         )
