@@ -6,6 +6,7 @@ from pydantic import BaseModel, Field
 
 from seek_sync.sandbox.faults import Fault
 from seek_sync.sandbox.kombo_data import KomboConfig
+from seek_sync.sandbox.onderwijsregio_schema import OnderwijsregioConfig
 
 
 class SandboxConfig(BaseModel):
@@ -29,3 +30,4 @@ class SandboxConfig(BaseModel):
     webhook_url: str | None = None
     faults: list[Fault] = Field(default_factory=list)
     kombo: KomboConfig = Field(default_factory=KomboConfig)
+    onderwijsregio: OnderwijsregioConfig = Field(default_factory=OnderwijsregioConfig)

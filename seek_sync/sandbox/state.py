@@ -48,7 +48,7 @@ class SandboxState:
             tokens=TokenIssuer(config.token_lifetime_seconds),
             faults=FaultPlan(config.faults),
         )
-        state.fakes["onderwijsregio"] = OnderwijsregioFake()
+        state.fakes["onderwijsregio"] = OnderwijsregioFake(config.onderwijsregio, state)
         state.fakes["kombo"] = KomboFake(config.kombo, state)
         return state
 

@@ -160,7 +160,7 @@ async def test_new_candidate_created_once_then_files_appended_and_confirmed(worl
         CANDIDATE, files, rest.candidate, by_id(rest.uploads), results
     )
     assert {r.state for r in final.uploads} == {"confirmed"}
-    assert len(world.fake.candidates) == 1
+    assert len(world.fake.candidates()) == 1
     got = {(u["filename"], u["size"], u["sha256"]) for u in world.fake.uploads}
     assert got == {(f.filename, f.size, f.sha256) for f in files}, got
     big = next(u for u in world.fake.uploads if u["size"] == 5_000_001)
