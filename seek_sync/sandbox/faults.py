@@ -10,7 +10,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, deque
-from typing import Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -53,8 +54,27 @@ _REDACTED = {"authorization", "x-api-key"}
 
 
 def _matches(endpoint: str, name: str) -> bool:
-    """`kombo.upload` matches the names `kombo.upload` and `kombo`."""
-    return endpoint == name or endpoint.startswith(name + ".")
+    """`kombo.upload` matches the names `kombo.upload`, `kombo` and `*`."""
+    return name == "*" or endpoint == name or endpoint.startswith(name + ".")
+
+
+def take_rule(rules: list[list[Any]], endpoint: str, name_of: Callable[[Any], str]) -> Any:
+    """Consume one use of the first rule `[fault, skip_left, times_left]` matching `endpoint`.
+
+    The caller holds the lock guarding `rules`; a rule is dropped once its uses are spent.
+    """
+    for rule in rules:
+        if not _matches(endpoint, name_of(rule[0])):
+            continue
+        if rule[1] > 0:
+            rule[1] -= 1
+            continue
+        if rule[2] is not None:
+            rule[2] -= 1
+            if rule[2] <= 0:
+                rules.remove(rule)
+        return rule[0]
+    return None
 
 
 class FaultPlan:
@@ -81,19 +101,7 @@ class FaultPlan:
     def take(self, endpoint: str) -> Fault | None:
         """The fault to apply to this request, if any (consumes one use of it)."""
         with self._lock:
-            for rule in self._rules:
-                fault: Fault = rule[0]
-                if fault.endpoint != "*" and not _matches(endpoint, fault.endpoint):
-                    continue
-                if rule[1] > 0:
-                    rule[1] -= 1
-                    continue
-                if rule[2] is not None:
-                    rule[2] -= 1
-                    if rule[2] <= 0:
-                        self._rules.remove(rule)
-                return fault
-            return None
+            return take_rule(self._rules, endpoint, lambda f: f.endpoint)
 
 
 class RequestLog:

@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from seek_sync.sandbox.faults import take_rule
+
 AttachmentType = Literal["CV", "COVER_LETTER", "OTHER"]
 ATTACHMENT_TYPES: tuple[AttachmentType, ...] = ("CV", "COVER_LETTER", "OTHER")
 DOCUMENT_MIME_TYPES = [
@@ -121,10 +123,6 @@ class KomboFault(BaseModel):
         return self
 
 
-def _matches(endpoint: str, name: str) -> bool:
-    return endpoint == name or endpoint.startswith(name + ".")
-
-
 class KomboFaults:
     """Error-code rules consumed in order, lost-response counters and the slow-write delay."""
 
@@ -146,18 +144,7 @@ class KomboFaults:
 
     def take(self, endpoint: str) -> KomboFault | None:
         with self._lock:
-            for rule in self._rules:
-                if not _matches(endpoint, rule[0].route):
-                    continue
-                if rule[1] > 0:
-                    rule[1] -= 1
-                    continue
-                if rule[2] is not None:
-                    rule[2] -= 1
-                    if rule[2] <= 0:
-                        self._rules.remove(rule)
-                return rule[0]
-            return None
+            return take_rule(self._rules, endpoint, lambda f: f.route)  # type: ignore[no-any-return]
 
     def take_timeout(self, endpoint: str) -> bool:
         with self._lock:
