@@ -1,113 +1,143 @@
-"""`seek-sync demo`: the sandbox, the receiver, the poller and the client, end to end on loopback.
+"""`seek-sync demo`: the whole flow through Dagster on the local sandbox, checked against it.
 
-Starts the sandbox and the receiver app in-process, polls every event into the inbox, has the
-sandbox push new applications as duplicated and reordered signed webhooks, downloads one
-application's attachments, prints a summary, and checks it against the sandbox's own counts.
+Starts the sandbox (SEEK, Onderwijsregio and Kombo fakes) and the receiver app in-process, runs
+the in-process driver (sensor tick -> hirer partitions -> one run per hirer) until no work is
+left, then has the sandbox push five new applications as duplicated, reordered signed webhooks and
+drives again. Prints a summary table and checks it against the sandbox's own counts; exits
+non-zero on any mismatch or failed run.
 """
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from seek_sync.inbox import Inbox
-from seek_sync.poller import poll
-from seek_sync.receiver import running_receiver
+import dagster as dg
+import pandas as pd
+
+from seek_sync.driver import Driver
+from seek_sync.local_stack import LocalStack, local_stack
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.sandbox.server import SandboxServer
-from seek_sync.seek.client import SeekClient, http_client
-from seek_sync.seek.downloads import DownloadResult, FileSink
-from seek_sync.settings import Settings, load_settings
+from seek_sync.store.summary import per_hirer, rejections
+from seek_sync.store.warehouse import Warehouse
+
+DEMO_KINDS = ("onderwijsregio",)
 
 
-def sandbox_settings(info: dict[str, str], home: Path, **overrides: object) -> Settings:
-    """Settings that point every SEEK URL and credential at a running sandbox."""
-    return load_settings(
-        seek_client_id=info["client_id"],
-        seek_client_secret=info["client_secret"],
-        seek_audience=info["audience"],
-        seek_token_url=info["seek_token_url"],
-        seek_graphql_url=info["seek_graphql_url"],
-        seek_scheme_id=info["scheme_id"],
-        seek_webhook_secret=info["webhook_secret"],
-        home=home,
-        **overrides,
+@dataclass
+class DriveReport:
+    ticks: int = 0
+    runs: int = 0
+    failed: list[str] = field(default_factory=list)
+
+
+def fakes_idle(stack: LocalStack) -> bool:
+    return bool(stack.sandbox.state.fakes["onderwijsregio"].engine.idle())
+
+
+def drive_until_idle(driver: Driver, stack: LocalStack, report: DriveReport) -> None:
+    """Tick until a tick runs nothing while the ATS fakes have nothing in flight."""
+    for _ in range(60):
+        outcome = driver.tick()
+        report.ticks += 1
+        report.runs += outcome.ran
+        report.failed += outcome.runs_failed
+        if outcome.ran == 0 and fakes_idle(stack):
+            return
+        deadline = time.monotonic() + 30
+        while not fakes_idle(stack) and time.monotonic() < deadline:
+            time.sleep(0.02)
+    report.failed.append("still busy after 60 ticks")
+
+
+def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
+    """Per mapped hirer, what the sandbox holds: applications, files and bytes."""
+    world = stack.sandbox.state.world
+    out: dict[str, dict[str, int]] = {}
+    for app in world.applications.values():
+        if app.hirer_id in stack.targets:
+            row = out.setdefault(app.hirer_id, {"applications": 0, "files": 0, "bytes": 0})
+            row["applications"] += 1
+            row["files"] += len(app.attachments)
+            row["bytes"] += sum(a.size for a in app.attachments)
+    return out
+
+
+def at_the_fakes(stack: LocalStack) -> dict[str, int]:
+    """Files each ATS fake has stored."""
+    fakes = stack.sandbox.state.fakes
+    return {
+        "onderwijsregio": len(fakes["onderwijsregio"].uploads),
+        "kombo": sum(len(files) for files in fakes["kombo"].store.attachments.values()),
+    }
+
+
+def check(
+    stack: LocalStack, table: pd.DataFrame, drive: DriveReport, kombo_before: int
+) -> list[str]:
+    problems = [f"run failed: {key}" for key in drive.failed]
+    want = expected(stack)
+    got = {row.hirer_id: row for row in table.itertuples()}
+    for hirer_id, counts in want.items():
+        row = got.get(hirer_id)
+        if row is None:
+            problems.append(f"{hirer_id}: not in the warehouse")
+            continue
+        for name, value in counts.items():
+            if getattr(row, name) != value:
+                problems.append(f"{hirer_id}: {name} {getattr(row, name)}, sandbox {value}")
+        if row.open:
+            problems.append(f"{hirer_id}: {row.open} upload(s) neither confirmed nor rejected")
+    stored = at_the_fakes(stack)
+    for kind in ("onderwijsregio", "kombo"):
+        confirmed = int(table[table.mapped_target == kind].confirmed.sum())
+        received = stored[kind] - (kombo_before if kind == "kombo" else 0)
+        if confirmed != received:
+            problems.append(f"{kind}: {confirmed} uploads confirmed, the fake stored {received}")
+    return problems
+
+
+def print_summary(
+    table: pd.DataFrame, reasons: pd.DataFrame, drive: DriveReport, seconds: float
+) -> None:
+    shown = table.drop(columns=["relationship"]).rename(columns={"mapped_target": "target"})
+    totals = shown.select_dtypes("number").sum()
+    print("\n" + shown.to_string(index=False))
+    print(
+        f"\ntotal: {totals['applications']} applications, {totals['profiles']} profiles, "
+        f"{totals['files']} files, {totals['bytes']:,} bytes, "
+        f"{totals['confirmed']} uploads confirmed, {totals['rejected']} rejected"
     )
+    if not reasons.empty:
+        print("\nrejections:\n" + reasons.to_string(index=False))
+    print(f"\n{drive.ticks} sensor ticks, {drive.runs} runs in {seconds:.1f} s")
 
 
-async def _poll_and_download(
-    settings: Settings, inbox: Inbox, profile_id: str
-) -> tuple[int, list[DownloadResult]]:
-    async with http_client(settings) as http:
-        client = SeekClient(http, settings)
-        report = await poll(client, inbox, budget_seconds=settings.poll_time_budget_seconds)
-        [result] = await client.profiles([profile_id])
-        if result.profile is None:
-            raise RuntimeError(f"profile {profile_id}: {result.status} {result.error}")
-        target = Path(settings.home) / "downloads"
-        target.mkdir(parents=True, exist_ok=True)
-        downloads = []
-        for index, attachment in enumerate(result.profile.attachments):
-            sink = FileSink(target / f"{index}.part")
-            done = await client.download(attachment.url, sink)
-            sink.path.rename(target / f"{index}-{done.safe_filename}")
-            downloads.append(done)
-        return report.events_new, downloads
-
-
-def _short(mime: str | None) -> str:
-    """`application/vnd.openxmlformats-officedocument.wordprocessingml.document` -> `docx`."""
-    names = {"wordprocessingml.document": "docx", "plain": "txt", "octet-stream": "binary"}
-    tail = (mime or "-").rsplit("/", 1)[-1].removeprefix("vnd.openxmlformats-officedocument.")
-    return names.get(tail, tail)
-
-
-def run_demo(applications: int = 60, home: Path = Path(".seek-sync/demo")) -> int:
+def run_demo(applications: int = 60, hirers: int = 3, home: Path = Path(".seek-sync/demo")) -> int:
     started = time.perf_counter()
     shutil.rmtree(home, ignore_errors=True)
-    config = SandboxConfig(applications=applications, edge_cases=False)
-    with SandboxServer(config) as sandbox:
-        world = sandbox.state.world
-        settings = sandbox_settings(sandbox.info(), home)
-        inbox = Inbox(settings.inbox_path)
-        print(f"sandbox  {sandbox.base_url}  ({len(world.hirers)} hirers, {applications} apps)")
-        with running_receiver(settings, inbox) as receiver_url:
-            print(f"receiver {receiver_url}")
-            busy = max(world.applications.values(), key=lambda a: len(a.attachments))
-            polled, downloads = asyncio.run(_poll_and_download(settings, inbox, busy.profile_id))
-            added = world.add_applications(5)
-            report = sandbox.deliver_webhooks(
-                f"{receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
+    config = SandboxConfig(applications=applications, hirers=hirers, edge_cases=False)
+    drive = DriveReport()
+    with local_stack(home.resolve(), config, kinds=DEMO_KINDS) as stack:
+        kombo_before = at_the_fakes(stack)["kombo"]  # the fake's own seeded applications
+        print(f"sandbox  {stack.sandbox.base_url}   receiver {stack.receiver_url}")
+        for hirer_id, kind in stack.targets.items():
+            print(f"  {hirer_id:<44} -> {kind}")
+        with dg.DagsterInstance.get() as instance:
+            driver = Driver(instance, log_level="WARNING")
+            drive_until_idle(driver, stack, drive)
+            added = stack.sandbox.state.world.add_applications(5)
+            stack.sandbox.deliver_webhooks(
+                f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
             )
-        expected_events = len(world.events)
-        counts = inbox.counts()
-
-    print("\nhirers:")
-    for hirer in world.hirers.values():
-        apps = sum(1 for a in world.applications.values() if a.hirer_id == hirer.id)
-        export = "ApplicationExport" if hirer.relationship else "no relationship"
-        print(f"  {hirer.id:<44} {export:<18} {apps:>3} applications")
-    print(f"\npolled into the inbox:   {polled} events")
-    print(
-        f"webhooks delivered:      {report.batches} batch(es), {report.attempts} POST(s): "
-        "5 new applications, each sent twice, reordered"
-    )
-    print(f"inbox now holds:         {counts}")
-    print(f"\nattachments of {busy.profile_id}:")
-    print(f"  {'role':<18} {'bytes':>9}  {'declared':<10} {'sniffed':<10} sha256")
-    for attachment, d in zip(busy.attachments, downloads, strict=True):
-        print(
-            f"  {attachment.role or '(other)':<18} {d.size:>9,}  {_short(d.declared_type):<10} "
-            f"{_short(d.sniffed_type):<10} {d.sha256[:16]}…"
-        )
-    problems = []
-    if counts["events"] != expected_events:
-        problems.append(f"inbox has {counts['events']} events, sandbox {expected_events}")
-    want = {(a.size, a.kind) for a in busy.attachments}
-    if {d.size for d in downloads} != {size for size, _ in want}:
-        problems.append("downloaded sizes differ from the sandbox's files")
+            print("webhooks: 5 new applications delivered twice, reordered")
+            drive_until_idle(driver, stack, drive)
+        warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+        table, reasons = per_hirer(warehouse), rejections(warehouse)
+        problems = check(stack, table, drive, kombo_before)
+    print_summary(table, reasons, drive, time.perf_counter() - started)
     for problem in problems:
         print(f"MISMATCH: {problem}")
     print(f"\ndemo {'FAILED' if problems else 'ok'} in {time.perf_counter() - started:.1f} s")

@@ -34,15 +34,17 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_hirer_seq ON events (hirer_id, seq);
 CREATE TABLE IF NOT EXISTS callbacks (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, callback_id TEXT UNIQUE NOT NULL, target TEXT NOT NULL,
-    idempotency_key TEXT, status TEXT, raw_json TEXT NOT NULL, received_at TEXT NOT NULL);
+    hirer_id TEXT NOT NULL, idempotency_key TEXT, status TEXT, raw_json TEXT NOT NULL,
+    received_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS callbacks_target_seq ON callbacks (target, seq);
+CREATE INDEX IF NOT EXISTS callbacks_hirer_seq ON callbacks (hirer_id, target, seq);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
 """
 
 _EVENT_FIELDS = (
     "event_id", "type_code", "source", "hirer_id", "profile_id", "candidate_id", "created_at"
 )  # fmt: skip
-_CALLBACK_FIELDS = ("callback_id", "target", "idempotency_key", "status")
+_CALLBACK_FIELDS = ("callback_id", "target", "hirer_id", "idempotency_key", "status")
 
 
 def _insert(table: str, fields: Sequence[str], key: str) -> str:
@@ -101,6 +103,7 @@ class InboxCallback:
     idempotency_key: str | None = None
     status: str | None = None
     raw: dict[str, Any] = field(default_factory=dict, hash=False)
+    hirer_id: str = UNKNOWN_HIRER  # from the callback URL we handed out (signed with it)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -271,13 +274,15 @@ class Inbox:
         )
         return [_from_row(StoredEvent, r) for r in rows]
 
-    def max_seq(self) -> int:
-        return int(self._read("SELECT COALESCE(MAX(seq), 0) AS m FROM events")[0]["m"])
+    def max_seq(self, table: Literal["events", "callbacks"] = "events") -> int:
+        return int(self._read(f"SELECT COALESCE(MAX(seq), 0) AS m FROM {table}")[0]["m"])
 
-    def pending_by_hirer(self, after_seq: int) -> dict[str, HirerPending]:
-        """Per hirer (`unknown_hirer` included), events past `after_seq`: one consistent read."""
+    def pending_by_hirer(
+        self, after_seq: int, table: Literal["events", "callbacks"] = "events"
+    ) -> dict[str, HirerPending]:
+        """Per hirer (`unknown_hirer` included), rows past `after_seq`: one consistent read."""
         rows = self._read(
-            "SELECT hirer_id, COUNT(*) AS n, MAX(seq) AS m FROM events WHERE seq > ? "
+            f"SELECT hirer_id, COUNT(*) AS n, MAX(seq) AS m FROM {table} WHERE seq > ? "
             "GROUP BY hirer_id ORDER BY hirer_id",
             (after_seq,),
         )
@@ -301,6 +306,21 @@ class Inbox:
             (hirer_id, after_seq, upto_seq if upto_seq is not None else 2**63 - 1, _limit(limit)),
         )
         return [_from_row(StoredEvent, r) for r in rows]
+
+    def hirers_with_events(self, after_seq: int, type_code: str) -> list[str]:
+        """Hirers with an event of `type_code` past `after_seq`."""
+        rows = self._read(
+            "SELECT DISTINCT hirer_id FROM events WHERE seq > ? AND type_code = ? ORDER BY 1",
+            (after_seq, type_code),
+        )
+        return [r["hirer_id"] for r in rows]
+
+    def cursors(self, prefix: str) -> dict[str, str]:
+        """Every cursor whose name starts with `prefix` (prefix removed) -> its value."""
+        rows = self._read(
+            "SELECT name, value FROM cursors WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
+        )
+        return {r["name"][len(prefix) :]: r["value"] for r in rows}
 
     def unknown_hirer_events(self, limit: int = 1000) -> list[StoredEvent]:
         return self.events_for_hirer(UNKNOWN_HIRER, 0, limit)
@@ -345,6 +365,14 @@ class Inbox:
             where, params = "target = ? AND seq > ?", [target, seq]
         rows = self._read(
             f"{_SELECT_CALLBACKS} WHERE {where} ORDER BY seq LIMIT ?", (*params, _limit(limit))
+        )
+        return [_from_row(StoredCallback, r) for r in rows]
+
+    def callbacks_for_hirer(self, hirer_id: str, target: str) -> list[StoredCallback]:
+        """Every callback of one target for one hirer, in ascending seq order."""
+        rows = self._read(
+            f"{_SELECT_CALLBACKS} WHERE hirer_id = ? AND target = ? ORDER BY seq",
+            (hirer_id, target),
         )
         return [_from_row(StoredCallback, r) for r in rows]
 

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from seek_sync.ats import callbacks
-from seek_sync.inbox import Inbox, InboxCallback
+from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxCallback
 from seek_sync.settings import Settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import BLOB_PREFIX, verify_blob_request
@@ -53,6 +53,7 @@ def callback_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
         row = InboxCallback(
             callback_id=f"onderwijsregio:{headers[callbacks.NONCE_HEADER]}",
             target="onderwijsregio",
+            hirer_id=request.query_params.get("hirer", UNKNOWN_HIRER),
             idempotency_key=parsed.idempotency_key,
             status=parsed.status,
             raw=parsed.model_dump(by_alias=True),

@@ -74,7 +74,10 @@ class OnderwijsregioTarget:
                 name_field: file.filename,
                 data_field: f"data:{file.content_type};base64,{encoded}",
             }
-        return {name_field: file.filename, url_field: self.blobs.signed_url(file.blob_key)}
+        return {
+            name_field: file.filename,
+            url_field: self.blobs.signed_url(file.blob_key, file.content_type),
+        }
 
     def batches(self, files: Sequence[AtsFile]) -> list[list[AtsFile]]:
         """Requests of at most `per_field` files per field, resumes and others side by side."""

@@ -160,14 +160,16 @@ def sniff_type(head: bytes) -> str | None:
     if head.startswith(b"{\\rtf"):
         return "application/rtf"
     try:
-        mime = puremagic.from_string(head, mime=True)
+        matches = puremagic.magic_string(head)
     except (puremagic.PureError, ValueError):
-        mime = ""
-    mime = _CANONICAL.get(mime, mime)
+        matches = []
+    best = matches[0] if matches else None
+    if _is_text(head) and (best is None or best.offset != 0 or best.confidence < 0.8):
+        # Plain text matches stray signatures: "Candidate" holds QuickTime's `idat` at offset 4.
+        return "text/plain"
+    mime = _CANONICAL.get(best.mime_type, best.mime_type) if best else ""
     if mime and mime != "application/octet-stream":
         return mime
-    if _is_text(head):
-        return "text/plain"
     return "application/x-dosexec" if head.startswith(b"MZ") else None
 
 

@@ -13,6 +13,8 @@ import hmac
 import time
 from urllib.parse import quote, urlencode
 
+from seek_sync.store.blobs import BlobStore
+
 BLOB_PREFIX = "/blobs/"
 
 
@@ -60,3 +62,20 @@ def verify_blob_request(
         return False
     expected = _signature(secret, path, int(expires), content_type)
     return hmac.compare_digest(expected.encode(), signature.encode())
+
+
+class SignedBlobSource:
+    """The blobs an ATS target reads: bytes for small files, a signed, expiring URL for big ones."""
+
+    def __init__(self, store: BlobStore, *, public_base: str, secret: bytes | None, ttl: int):
+        self.store, self.public_base, self.secret, self.ttl = store, public_base, secret, ttl
+
+    def read_bytes(self, blob_key: str) -> bytes:
+        return self.store.read_bytes(blob_key)
+
+    def signed_url(self, blob_key: str, content_type: str) -> str:
+        if self.secret is None:
+            raise ValueError("SEEK_SYNC_BLOB_SIGNING_SECRET is not set: no blob URL can be signed")
+        return sign_blob_url(
+            self.public_base, blob_key, self.secret, ttl_seconds=self.ttl, content_type=content_type
+        )

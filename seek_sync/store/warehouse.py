@@ -9,8 +9,8 @@ step changes nothing. Never row by row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +46,8 @@ TABLES: dict[str, str] = {
     "ats_uploads": """
         attachment_id VARCHAR NOT NULL, target VARCHAR NOT NULL, hirer_id VARCHAR NOT NULL,
         state VARCHAR NOT NULL, idempotency_key VARCHAR, attempts INTEGER, failures INTEGER,
-        last_error VARCHAR, ats_attachment_id VARCHAR, updated_at TIMESTAMPTZ,
+        last_error VARCHAR, ats_attachment_id VARCHAR, outcome_unknown BOOLEAN,
+        updated_at TIMESTAMPTZ,
         PRIMARY KEY (attachment_id, target)""",
 }
 
@@ -55,11 +56,21 @@ def _is_lock_error(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
 
 
-class Warehouse:
-    """A DuckDB file with the seek-sync tables."""
+Opener = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
 
-    def __init__(self, path: Path, *, lock_timeout_seconds: float = 60.0) -> None:
+
+class Warehouse:
+    """A DuckDB file with the seek-sync tables.
+
+    `opener` (e.g. dagster-duckdb's `DuckDBResource.get_connection`) opens read-write connections;
+    without one, `duckdb.connect` is used. Either way a locked file is waited for, with backoff.
+    """
+
+    def __init__(
+        self, path: Path, *, opener: Opener | None = None, lock_timeout_seconds: float = 60.0
+    ) -> None:
         self.path = Path(path)
+        self.opener = opener
         self.lock_timeout_seconds = lock_timeout_seconds
 
     @contextmanager
@@ -72,13 +83,28 @@ class Warehouse:
             stop=tenacity.stop_after_delay(self.lock_timeout_seconds),
             reraise=True,
         )
-        connection = retrying(duckdb.connect, str(self.path), read_only=read_only)
+        opener = self.opener
+        if opener is None or read_only:
+
+            @contextmanager
+            def opener() -> Iterator[duckdb.DuckDBPyConnection]:
+                connection = duckdb.connect(str(self.path), read_only=read_only)
+                try:
+                    yield connection
+                finally:
+                    connection.close()
+
+        def enter() -> tuple[AbstractContextManager[duckdb.DuckDBPyConnection], Any]:
+            manager = opener()
+            return manager, manager.__enter__()
+
+        manager, connection = retrying(enter)
         try:
             if not read_only:
                 ensure_schema(connection)
             yield connection
         finally:
-            connection.close()
+            manager.__exit__(None, None, None)
 
     def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         """Insert or replace a batch of rows in one transaction; returns the row count."""

@@ -38,9 +38,9 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str) -> str:
         return sign_blob_url(
-            self.base_url, blob_key, self.secret, ttl_seconds=300, content_type="application/pdf"
+            self.base_url, blob_key, self.secret, ttl_seconds=300, content_type=content_type
         )
 
 

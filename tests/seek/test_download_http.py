@@ -234,7 +234,7 @@ def _download(
     url: str, info: dict[str, str], tmp_path: Path, *, traced: bool
 ) -> tuple[DownloadResult, float, int]:
     """One download to a file: its result, seconds, and the peak RSS growth while it ran."""
-    from seek_sync.demo import sandbox_settings
+    from seek_sync.local_stack import sandbox_settings
 
     settings = sandbox_settings(info, tmp_path)
     process = psutil.Process()

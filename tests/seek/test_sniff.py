@@ -252,3 +252,9 @@ def test_safe_filename_invariants_on_random_garbage(seed: int) -> None:
 )
 def test_original_filename(header: str | None, expected: str | None) -> None:
     assert original_filename(header) == expected
+
+
+def test_text_with_a_stray_signature_stays_plain_text() -> None:
+    # "Candidate" holds QuickTime's `idat` atom at offset 4; puremagic alone says image/x-quicktime.
+    head = "Candidate resume — Lachlan D'Souza\n\nExperience\n".encode()
+    assert sniff_type(head) == "text/plain"

@@ -1,0 +1,94 @@
+"""The SEEK side of a hirer: its events, candidate profiles and attachment manifest."""
+
+import asyncio
+
+import dagster as dg
+
+from seek_sync.assets.metadata import result
+from seek_sync.partitions import hirer_partitions
+from seek_sync.pipeline.events import sync_events
+from seek_sync.pipeline.hirers import sync_hirers
+from seek_sync.pipeline.profiles import sync_manifest, sync_profiles
+from seek_sync.resources import SeekSyncResource, WarehouseResource
+
+
+class EventsConfig(dg.Config):
+    upto_seq: int | None = None  # the inbox seq a sensor run covers; None: everything recorded
+
+
+class ProfilesConfig(dg.Config):
+    refetch_settled: bool = False  # also re-fetch profiles SEEK answered not_found or forbidden
+
+
+@dg.asset(group_name="seek", pool="seek_api", kinds={"duckdb"})
+def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
+    """Every SEEK hirer seen in the inbox, with its relationship state and ATS target."""
+    settings = seek_sync.settings()
+
+    async def run() -> dg.MaterializeResult:
+        async with seek_sync.seek() as client:
+            report = await sync_hirers(
+                client, seek_sync.inbox(), warehouse.open(settings), seek_sync.targets()
+            )
+        return result(report, seek_sync.endpoints())
+
+    return asyncio.run(run())
+
+
+@dg.asset(
+    group_name="seek", partitions_def=hirer_partitions, deps=[hirers], kinds={"sqlite", "duckdb"}
+)
+def application_events(
+    context: dg.AssetExecutionContext,
+    config: EventsConfig,
+    seek_sync: SeekSyncResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """The hirer's recorded SEEK events (polled and webhook), moved from the inbox."""
+    report = sync_events(
+        seek_sync.inbox(),
+        warehouse.open(seek_sync.settings()),
+        context.partition_key,
+        upto_seq=config.upto_seq,
+    )
+    return result(report, seek_sync.endpoints())
+
+
+@dg.asset(
+    group_name="seek",
+    partitions_def=hirer_partitions,
+    deps=[application_events],
+    pool="seek_api",
+    kinds={"graphql", "duckdb"},
+)
+def candidate_profiles(
+    context: dg.AssetExecutionContext,
+    config: ProfilesConfig,
+    seek_sync: SeekSyncResource,
+    warehouse: WarehouseResource,
+) -> dg.MaterializeResult:
+    """Each application's candidate profile from SEEK's GraphQL API: typed columns plus JSON."""
+    store = warehouse.open(seek_sync.settings())
+
+    async def run() -> dg.MaterializeResult:
+        async with seek_sync.seek() as client:
+            report = await sync_profiles(
+                client, store, context.partition_key, retry_settled=config.refetch_settled
+            )
+        return result(report, seek_sync.endpoints())
+
+    return asyncio.run(run())
+
+
+@dg.asset(
+    group_name="seek",
+    partitions_def=hirer_partitions,
+    deps=[candidate_profiles],
+    kinds={"duckdb"},
+)
+def attachment_manifest(
+    context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
+) -> dg.MaterializeResult:
+    """One row per attachment of each stored profile: role, URL and descriptions."""
+    report = sync_manifest(warehouse.open(seek_sync.settings()), context.partition_key)
+    return result(report, seek_sync.endpoints())

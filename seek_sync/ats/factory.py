@@ -1,0 +1,38 @@
+"""Builds the ATS target of one hirer from the hirer map entry and the settings."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import httpx
+
+from seek_sync.ats.base import AtsTarget, BlobSource
+from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
+from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
+from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
+from seek_sync.settings import Settings
+
+
+def callback_url(settings: Settings, hirer_id: str) -> str:
+    """The receiver's callback route for one hirer (the hirer travels in the signed query)."""
+    base = settings.receiver_public_url.rstrip("/")
+    return f"{base}/callbacks/onderwijsregio?hirer={quote(hirer_id, safe='')}"
+
+
+def build_target(
+    hirer_id: str,
+    entry: HirerTarget,
+    settings: Settings,
+    http: httpx.AsyncClient,
+    blobs: BlobSource,
+) -> AtsTarget:
+    """The target for `entry.target`, with credentials read from the variables it names."""
+    if entry.target is TargetKind.ONDERWIJSREGIO:
+        base_url = entry.base_url or settings.onderwijsregio_url
+        if not base_url:
+            raise TargetConfigError("SEEK_SYNC_ONDERWIJSREGIO_URL is not set")
+        client = OnderwijsregioClient(
+            http, base_url=base_url, api_key=entry.api_key(), settings=settings
+        )
+        return OnderwijsregioTarget(client, blobs, callback_url=callback_url(settings, hirer_id))
+    raise TargetConfigError(f"target {entry.target} is not built yet")

@@ -1,0 +1,37 @@
+"""The Definitions root of the seek-sync code location: assets, checks, jobs, sensor, schedule."""
+
+import dagster as dg
+
+from seek_sync.assets import checks
+from seek_sync.assets.ats import ats_push
+from seek_sync.assets.files import attachment_files
+from seek_sync.assets.seek import (
+    application_events,
+    attachment_manifest,
+    candidate_profiles,
+    hirers,
+)
+from seek_sync.jobs import hirer_sync, hirers_refresh
+from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.schedules import nightly_reconcile
+from seek_sync.sensors import seek_applications
+
+defs = dg.Definitions(
+    assets=[
+        hirers,
+        application_events,
+        candidate_profiles,
+        attachment_manifest,
+        attachment_files,
+        ats_push,
+    ],
+    asset_checks=[
+        checks.every_attachment_has_file_or_reason,
+        checks.blobs_match_their_hash_and_hirer,
+        checks.no_uploads_stuck_in_accepted,
+    ],
+    jobs=[hirer_sync, hirers_refresh],
+    sensors=[seek_applications],
+    schedules=[nightly_reconcile],
+    resources={"seek_sync": SeekSyncResource(), "warehouse": WarehouseResource()},
+)

@@ -1,0 +1,159 @@
+"""A whole local stack on loopback: the sandbox, the receiver app, settings and a Dagster home.
+
+Used by `seek-sync demo`, `seek-sync dev` and the end-to-end tests. It starts the sandbox and the
+receiver in-process, writes a hirer -> ATS map for the sandbox's hirers (alternating Onderwijsregio
+and Kombo), points every `SEEK_SYNC_*` variable at the sandbox (restored on exit), and gives a
+`DAGSTER_HOME` holding the project's `dagster.yaml` (pool limits).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from seek_sync.inbox import Inbox
+from seek_sync.receiver import running_receiver
+from seek_sync.sandbox.config import SandboxConfig
+from seek_sync.sandbox.server import SandboxServer
+from seek_sync.settings import Settings, load_settings
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
+OR_KEY_ENV, KOMBO_KEY_ENV = "SEEK_SYNC_SANDBOX_OR_API_KEY", "SEEK_SYNC_SANDBOX_KOMBO_API_KEY"
+
+
+@dataclass
+class LocalStack:
+    sandbox: SandboxServer
+    receiver_url: str
+    settings: Settings
+    home: Path
+    dagster_home: Path
+    targets: dict[str, str]  # hirer -> target kind
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.sandbox.info()
+
+
+def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:
+    """Every sandbox hirer with our relationship, given a target kind in turn."""
+    world = sandbox.state.world
+    info = sandbox.info()
+    related = sorted(h.id for h in world.hirers.values() if h.relationship)
+    entries: dict[str, Any] = {}
+    kombo_jobs = {job.remote_id: job.id for job in sandbox.state.fakes["kombo"].store.jobs.values()}
+    for index, hirer_id in enumerate(related):
+        kind = kinds[index % len(kinds)]
+        if kind == "kombo":
+            refs = {
+                j.seek_hirer_job_reference for j in world.jobs.values() if j.hirer_id == hirer_id
+            }
+            entries[hirer_id] = {
+                "target": "kombo",
+                "api_key_env": KOMBO_KEY_ENV,
+                "integration_id": info["kombo_integration_id"],
+                "jobs": {ref: kombo_jobs[ref] for ref in sorted(refs) if ref in kombo_jobs},
+            }
+        else:
+            entries[hirer_id] = {"target": "onderwijsregio", "api_key_env": OR_KEY_ENV}
+    return {"hirers": entries}
+
+
+def stack_environment(info: dict[str, Any], home: Path, receiver_url: str) -> dict[str, str]:
+    """Every `SEEK_SYNC_*` variable a run needs to work against this sandbox."""
+    return {
+        "SEEK_SYNC_SEEK_CLIENT_ID": info["client_id"],
+        "SEEK_SYNC_SEEK_CLIENT_SECRET": info["client_secret"],
+        "SEEK_SYNC_SEEK_AUDIENCE": info["audience"],
+        "SEEK_SYNC_SEEK_TOKEN_URL": info["seek_token_url"],
+        "SEEK_SYNC_SEEK_GRAPHQL_URL": info["seek_graphql_url"],
+        "SEEK_SYNC_SEEK_SCHEME_ID": info["scheme_id"],
+        "SEEK_SYNC_SEEK_WEBHOOK_SECRET": info["webhook_secret"],
+        "SEEK_SYNC_ONDERWIJSREGIO_URL": info["onderwijsregio_url"],
+        "SEEK_SYNC_ONDERWIJSREGIO_CALLBACK_SECRET": info["onderwijsregio_callback_secret"],
+        "SEEK_SYNC_KOMBO_URL": info["kombo_url"],
+        "SEEK_SYNC_KOMBO_INTEGRATION_ID": info["kombo_integration_id"],
+        OR_KEY_ENV: info["onderwijsregio_api_key"],
+        KOMBO_KEY_ENV: info["kombo_api_key"],
+        "SEEK_SYNC_HOME": str(home),
+        "SEEK_SYNC_HIRER_TARGETS_PATH": str(home / "hirer-targets.yaml"),
+        "SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url,
+        "SEEK_SYNC_BLOB_SIGNING_SECRET": secrets.token_hex(24),
+        "SEEK_SYNC_POLL_TIME_BUDGET_SECONDS": "20",
+    }
+
+
+@contextmanager
+def patched_environ(values: dict[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def dagster_home(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DAGSTER_YAML, path / "dagster.yaml")
+    return path
+
+
+@contextmanager
+def local_stack(
+    home: Path,
+    config: SandboxConfig | None = None,
+    *,
+    kinds: tuple[str, ...] = ("onderwijsregio", "kombo"),
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[LocalStack]:
+    """The sandbox and the receiver running, the environment pointing at them."""
+    home.mkdir(parents=True, exist_ok=True)
+    with SandboxServer(config or SandboxConfig()) as sandbox:
+        info = sandbox.info()
+        targets = hirer_map(sandbox, kinds)
+        (home / "hirer-targets.yaml").write_text(yaml.safe_dump(targets), encoding="utf-8")
+        env = stack_environment(info, home, "http://127.0.0.1:0") | (extra_env or {})
+        with patched_environ(env):
+            settings = load_settings()
+            inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+            with running_receiver(settings, inbox) as receiver_url:
+                dhome = dagster_home(home / "dagster")
+                more = {"SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url, "DAGSTER_HOME": str(dhome)}
+                with patched_environ(more):
+                    yield LocalStack(
+                        sandbox,
+                        receiver_url,
+                        load_settings(),
+                        home,
+                        dhome,
+                        {h: e["target"] for h, e in targets["hirers"].items()},
+                    )
+
+
+def sandbox_settings(info: dict[str, Any], home: Path, **overrides: Any) -> Settings:
+    """Settings (without touching the environment) that point every SEEK URL at a sandbox."""
+    return load_settings(
+        seek_client_id=info["client_id"],
+        seek_client_secret=info["client_secret"],
+        seek_audience=info["audience"],
+        seek_token_url=info["seek_token_url"],
+        seek_graphql_url=info["seek_graphql_url"],
+        seek_scheme_id=info["scheme_id"],
+        seek_webhook_secret=info["webhook_secret"],
+        home=home,
+        **overrides,
+    )

@@ -1,0 +1,196 @@
+"""Stages 5 and 6: resolve each applicant in the hirer's ATS, push the stored files, learn outcomes.
+
+A SEEK candidate's applications are handled one after another (so a second application sees the
+first one's `pending_create` and creates nothing); candidates run concurrently, bounded. Only
+applications with a file not yet confirmed or rejected cost a request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from seek_sync.ats import callbacks as callback_bodies
+from seek_sync.ats.base import (
+    AtsCandidate,
+    AtsFile,
+    AtsTarget,
+    CallbackResult,
+    CandidateRecord,
+    UploadRecord,
+)
+from seek_sync.inbox import Inbox
+from seek_sync.pipeline.report import StageReport
+from seek_sync.seek.models import CandidateProfile
+from seek_sync.store.blobs import BlobStore
+from seek_sync.store.warehouse import Warehouse
+
+DONE = frozenset({"confirmed", "rejected"})
+WAITING = frozenset({"accepted"})
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def ats_candidate(hirer_id: str, row: dict[str, Any]) -> AtsCandidate:
+    profile = CandidateProfile.model_validate(json.loads(row["raw_json"]))
+    person = profile.candidate.person
+    return AtsCandidate(
+        hirer_id=hirer_id,
+        seek_candidate_id=row["candidate_id"] or row["profile_id"],
+        profile_id=row["profile_id"],
+        given_name=person.name.given or "",
+        family_name=person.name.family or "",
+        email=person.communication.email[0].address if person.communication.email else None,
+        phone=(
+            person.communication.phone[0].formatted_number if person.communication.phone else None
+        ),
+        job_reference=row["job_reference"],
+    )
+
+
+def ats_file(blobs: BlobStore, hirer_id: str, row: dict[str, Any]) -> AtsFile:
+    return AtsFile(
+        attachment_id=row["attachment_id"],
+        hirer_id=hirer_id,
+        profile_id=row["profile_id"],
+        role=row["role"],
+        filename=row["safe_filename"],
+        content_type=row["content_type"],
+        size=int(row["bytes"]),
+        sha256=row["sha256"],
+        blob_key=blobs.key_for(hirer_id, row["sha256"]),
+    )
+
+
+class AtsState:
+    """The hirer's stored ATS records for one target, read once per run and updated in memory."""
+
+    def __init__(self, warehouse: Warehouse, target: str, hirer_id: str) -> None:
+        args = [target, hirer_id]
+        where = "WHERE target = ? AND hirer_id = ?"
+        self.candidates = {
+            r["seek_candidate_id"]: CandidateRecord.model_validate(r)
+            for r in _records(warehouse.query(f"SELECT * FROM ats_candidates {where}", args))
+        }
+        self.uploads = {
+            r["attachment_id"]: UploadRecord.model_validate(
+                {**r, "outcome_unknown": bool(r["outcome_unknown"])}
+            )
+            for r in _records(warehouse.query(f"SELECT * FROM ats_uploads {where}", args))
+        }
+        self.before = {k: v.model_dump() for k, v in self.uploads.items()}
+        self.candidates_before = {k: v.model_dump() for k, v in self.candidates.items()}
+
+
+def load_work(
+    warehouse: Warehouse, blobs: BlobStore, hirer_id: str
+) -> dict[str, list[tuple[AtsCandidate, list[AtsFile]]]]:
+    """SEEK candidate -> its applications (oldest first), each with its stored files."""
+    profiles = _records(
+        warehouse.query(
+            "SELECT profile_id, candidate_id, job_reference, raw_json FROM candidate_profiles "
+            "WHERE hirer_id = ? AND status = 'ok' ORDER BY created_at, profile_id",
+            [hirer_id],
+        )
+    )
+    files = _records(
+        warehouse.query(
+            "SELECT m.attachment_id, m.profile_id, m.role, f.safe_filename, f.bytes, f.sha256, "
+            "COALESCE(f.sniffed_type, f.declared_type, 'application/octet-stream') AS content_type "
+            "FROM attachment_manifest m JOIN attachment_files f USING (attachment_id) "
+            "WHERE m.hirer_id = ? AND f.status = 'stored' ORDER BY m.attachment_id",
+            [hirer_id],
+        )
+    )
+    by_profile: dict[str, list[AtsFile]] = {}
+    for row in files:
+        by_profile.setdefault(row["profile_id"], []).append(ats_file(blobs, hirer_id, row))
+    work: dict[str, list[tuple[AtsCandidate, list[AtsFile]]]] = {}
+    for row in profiles:
+        candidate = ats_candidate(hirer_id, row)
+        found = by_profile.get(candidate.profile_id, [])
+        if found:
+            work.setdefault(candidate.seek_candidate_id, []).append((candidate, found))
+    return work
+
+
+async def _one_candidate(
+    target: AtsTarget,
+    state: AtsState,
+    applications: Sequence[tuple[AtsCandidate, list[AtsFile]]],
+    callbacks: Sequence[CallbackResult],
+) -> None:
+    for candidate, files in applications:
+        current = state.candidates.get(candidate.seek_candidate_id)
+        uploads = {
+            f.attachment_id: state.uploads[f.attachment_id]
+            for f in files
+            if f.attachment_id in state.uploads
+        }
+        if len(uploads) == len(files) and all(u.state in DONE for u in uploads.values()):
+            continue
+        waiting = any(u.state in WAITING for u in uploads.values())
+        if current is not None and (waiting or current.state == "pending_create"):
+            result = await target.reconcile(candidate, files, current, uploads, callbacks)
+            current = result.candidate
+            uploads.update({u.attachment_id: u for u in result.uploads})
+        result = await target.push(candidate, files, current, uploads)
+        state.candidates[candidate.seek_candidate_id] = result.candidate
+        state.uploads.update({u.attachment_id: u for u in result.uploads})
+
+
+async def sync_ats(
+    target: AtsTarget,
+    warehouse: Warehouse,
+    inbox: Inbox,
+    blobs: BlobStore,
+    hirer_id: str,
+    *,
+    concurrency: int = 8,
+) -> tuple[StageReport, StageReport]:
+    """Push every application with unsettled files; returns the candidates' and uploads' reports."""
+    state = AtsState(warehouse, target.kind, hirer_id)
+    work = load_work(warehouse, blobs, hirer_id)
+    stored = await asyncio.to_thread(inbox.callbacks_for_hirer, hirer_id, target.kind)
+    callbacks = callback_bodies.results([c.raw for c in stored])
+    gate = asyncio.Semaphore(concurrency)
+
+    async def bounded(applications: list[tuple[AtsCandidate, list[AtsFile]]]) -> None:
+        async with gate:
+            await _one_candidate(target, state, applications, callbacks)
+
+    await asyncio.gather(*(bounded(apps) for apps in work.values()))
+    return _write(warehouse, state, target.kind, hirer_id)
+
+
+def _write(
+    warehouse: Warehouse, state: AtsState, target: str, hirer_id: str
+) -> tuple[StageReport, StageReport]:
+    now = datetime.now(UTC)
+    reports = StageReport("ats_candidates", hirer_id), StageReport("ats_uploads", hirer_id)
+    for report, records, before, table in (
+        (reports[0], state.candidates, state.candidates_before, "ats_candidates"),
+        (reports[1], state.uploads, state.before, "ats_uploads"),
+    ):
+        rows = []
+        for key, record in records.items():
+            dumped = record.model_dump()
+            report.states[str(dumped["state"])] += 1
+            if before.get(key) == dumped:
+                report.unchanged += 1
+                continue
+            if key in before:
+                report.updated += 1
+            else:
+                report.new += 1
+            rows.append({**dumped, "updated_at": now})
+            report.add_preview({"id": key, "target": target, "state": dumped["state"]})
+        warehouse.upsert(table, rows)
+    return reports

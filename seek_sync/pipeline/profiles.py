@@ -1,0 +1,115 @@
+"""Stages 2 and 3: candidate profiles over SEEK's GraphQL API, and the attachment manifest."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from seek_sync.pipeline.events import APPLICATION_CREATED
+from seek_sync.pipeline.report import StageReport, split_new_updated
+from seek_sync.seek.client import SeekClient
+from seek_sync.seek.models import CandidateProfile
+from seek_sync.seek.profiles import ProfileResult
+from seek_sync.store.warehouse import Warehouse
+
+# A profile in one of these states is not fetched again (`error` is retried on the next run).
+SETTLED_PROFILE = ("ok", "not_found", "forbidden", "wrong_hirer")
+
+
+def pending_profiles(warehouse: Warehouse, hirer_id: str, *, retry_settled: bool) -> list[str]:
+    """Profile ids of the hirer's application events with no settled profile row."""
+    settled = "('ok')" if retry_settled else str(SETTLED_PROFILE)
+    frame = warehouse.query(
+        "SELECT DISTINCT e.profile_id FROM application_events e "
+        "LEFT JOIN candidate_profiles p ON p.profile_id = e.profile_id "
+        f"WHERE e.hirer_id = ? AND e.type_code = ? AND e.profile_id IS NOT NULL "
+        f"AND (p.profile_id IS NULL OR p.status NOT IN {settled}) ORDER BY e.profile_id",
+        [hirer_id, APPLICATION_CREATED],
+    )
+    return list(frame["profile_id"])
+
+
+def profile_row(hirer_id: str, result: ProfileResult, fetched_at: datetime) -> dict[str, object]:
+    profile, status, error = result.profile, result.status, result.error
+    if profile is not None and profile.hirer_id not in (None, hirer_id):
+        # Never store one hirer's candidate under another hirer's partition.
+        profile, status, error = None, "wrong_hirer", "profile belongs to another hirer"
+    position = profile.associated_position_profile if profile else None
+    return {
+        "profile_id": result.profile_id,
+        "hirer_id": hirer_id,
+        "candidate_id": profile.candidate.document_id.value
+        if profile and profile.candidate.document_id
+        else None,
+        "job_reference": position.seek_hirer_job_reference if position else None,
+        "created_at": profile.create_date_time if profile else None,
+        "status": status,
+        "error": error,
+        "attachments": len(profile.attachments) if profile else None,
+        "raw_json": json.dumps(result.raw, ensure_ascii=False) if profile else None,
+        "fetched_at": fetched_at,
+    }
+
+
+async def sync_profiles(
+    client: SeekClient, warehouse: Warehouse, hirer_id: str, *, retry_settled: bool = False
+) -> StageReport:
+    """Fetch every pending profile (bounded concurrency) and store it, typed columns plus JSON."""
+    report = StageReport("candidate_profiles", hirer_id)
+    pending = pending_profiles(warehouse, hirer_id, retry_settled=retry_settled)
+    if not pending:
+        return report
+    results = await client.profiles(pending)
+    now = datetime.now(UTC)
+    frame = pd.DataFrame([profile_row(hirer_id, r, now) for r in results])
+    existing = warehouse.query(
+        "SELECT profile_id, status FROM candidate_profiles WHERE hirer_id = ?", [hirer_id]
+    )
+    write, report.new, report.updated, report.unchanged = split_new_updated(
+        existing, frame, ["profile_id"], ["status"]
+    )
+    warehouse.upsert("candidate_profiles", write)
+    for row in frame.itertuples():
+        report.states[str(row.status)] += 1
+        report.add_preview(
+            {"profile": row.profile_id, "status": row.status, "attachments": row.attachments}
+        )
+    return report
+
+
+def _role(code: str | None) -> str | None:
+    return code if code in ("Resume", "CoverLetter", "SelectionCriteria") else None
+
+
+def sync_manifest(warehouse: Warehouse, hirer_id: str) -> StageReport:
+    """One manifest row per attachment of every stored profile of the hirer that lacks them."""
+    report = StageReport("attachment_manifest", hirer_id)
+    profiles = warehouse.query(
+        "SELECT p.profile_id, p.raw_json FROM candidate_profiles p WHERE p.hirer_id = ? "
+        "AND p.status = 'ok' AND NOT EXISTS (SELECT 1 FROM attachment_manifest m "
+        "WHERE m.profile_id = p.profile_id)",
+        [hirer_id],
+    )
+    rows = []
+    for profile_id, raw in profiles.itertuples(index=False):
+        profile = CandidateProfile.model_validate(json.loads(raw))
+        for attachment in profile.attachments:
+            role = _role(attachment.seek_role_code)
+            rows.append(
+                {
+                    "attachment_id": attachment.id.value,
+                    "hirer_id": hirer_id,
+                    "profile_id": profile_id,
+                    "role": role,
+                    "url": attachment.url,
+                    "descriptions": json.dumps(attachment.descriptions, ensure_ascii=False),
+                }
+            )
+            report.states[role or "Other"] += 1
+            report.add_preview(
+                {"attachment": attachment.id.value, "profile": profile_id, "role": role or "Other"}
+            )
+    report.new = warehouse.upsert("attachment_manifest", rows)
+    return report

@@ -1,0 +1,74 @@
+"""`SeekSyncResource`: settings, inbox, blob store, SEEK client and ATS targets for a run step.
+
+Settings (secrets included) are read from the `SEEK_SYNC_*` environment when a step or tick runs,
+never at import and never into Dagster config, so no secret reaches the UI or the event log.
+"""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dagster as dg
+import httpx
+
+from seek_sync.ats.base import AtsTarget
+from seek_sync.ats.factory import build_target
+from seek_sync.ats.targets import TargetMap
+from seek_sync.inbox import Inbox
+from seek_sync.seek.client import SeekClient, http_client
+from seek_sync.settings import Settings, load_settings
+from seek_sync.store.blobs import BlobStore
+from seek_sync.store.signed_urls import SignedBlobSource
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class SeekSyncResource(dg.ConfigurableResource):
+    """Where seek-sync keeps its state, and the clients of SEEK and the hirers' ATSs."""
+
+    home: str | None = None  # overrides SEEK_SYNC_HOME (inbox, warehouse and blobs under it)
+
+    def settings(self) -> Settings:
+        return load_settings(**({"home": Path(self.home)} if self.home else {}))
+
+    def inbox(self) -> Inbox:
+        return Inbox(self.settings().inbox_path)  # type: ignore[arg-type]
+
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings().blob_url)  # type: ignore[arg-type]
+
+    def targets(self) -> TargetMap | None:
+        path = self.settings().hirer_targets_path
+        return TargetMap.load(Path(path)) if path else None
+
+    def endpoints(self) -> str:
+        """`sandbox` when SEEK is reached on loopback, else `real`: shown on every run."""
+        host = urlsplit(self.settings().seek_graphql_url).hostname or ""
+        return "sandbox" if host in LOOPBACK else "real"
+
+    @asynccontextmanager
+    async def seek(self) -> AsyncIterator[SeekClient]:
+        settings = self.settings()
+        async with http_client(settings) as http:
+            yield SeekClient(http, settings)
+
+    @asynccontextmanager
+    async def target(self, hirer_id: str) -> AsyncIterator[AtsTarget | None]:
+        """The hirer's ATS target, or None when the hirer map has no entry for it."""
+        settings, targets = self.settings(), self.targets()
+        if targets is None or hirer_id not in targets.hirers:
+            yield None
+            return
+        secret = settings.blob_signing_secret
+        blobs = SignedBlobSource(
+            self.blobs(),
+            public_base=settings.receiver_public_url,
+            secret=secret.get_secret_value().encode() if secret else None,
+            ttl=settings.signed_url_ttl_seconds,
+        )
+        timeout = httpx.Timeout(
+            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
+        )
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            yield build_target(hirer_id, targets.for_hirer(hirer_id), settings, http, blobs)
