@@ -110,6 +110,10 @@ class Settings(BaseSettings):
     kombo_url: str = "https://api.kombo.dev/v1"
     kombo_api_key: SecretStr | None = None
     kombo_integration_id: str | None = None
+    # Writes in flight per integration: well under Kombo's documented cap of 30 (README).
+    kombo_write_concurrency: int = Field(default=8, ge=1, le=30)
+    # Files up to this size travel inline as base64 `data`; bigger ones as a signed `data_url`.
+    kombo_data_limit_bytes: int = Field(default=10_000_000, ge=1)
 
     # --- Where things live ----------------------------------------------------------------------
     home: Path = Path(".seek-sync")

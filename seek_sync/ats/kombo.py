@@ -1,0 +1,348 @@
+"""The Kombo target: resolve (or create) the application, upload each file once, read back.
+
+- The application is found through `GET /ats/candidates?email=` (the candidate's applications by
+  job id) for the job the hirer map gives the SEEK `seekHirerJobReference`; when missing it is
+  created with `POST /ats/jobs/{job_id}/applications`, and `ATS.APPLICATION_ALREADY_EXISTS` means
+  "read it again". The Kombo candidate id is kept in `CandidateRecord.ats_id`; the application id
+  is re-resolved on every push (one read), since one SEEK candidate may apply to two jobs.
+- Files go to `POST /ats/applications/{id}/attachments` as `CV` / `COVER_LETTER` / `OTHER`, inline
+  base64 up to the data limit, a signed short-lived `data_url` above it. The integration's per-type
+  restrictions (read once per target) reject a file before it is ever sent.
+- Kombo has no idempotency: an upload whose outcome is unknown (dropped connection, timeout, or
+  `outcome_unknown` in its stored record) is first looked for in the application's attachments
+  (same file name and type) and only re-sent when it is not there.
+- An upload answered 200 is `confirmed` (Kombo forwards it to the ATS before answering). A refusal
+  is `failed` with its code and is not retried automatically; give-ups on retryable codes and
+  unknown outcomes stay `pending` with the reason, for the next push or `reconcile`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from seek_sync.ats.base import (
+    AtsCandidate,
+    AtsFile,
+    BlobSource,
+    CallbackResult,
+    CandidateRecord,
+    PushResult,
+    UploadRecord,
+)
+from seek_sync.ats.kombo_api import (
+    ALREADY_EXISTS,
+    KomboApi,
+    KomboCallError,
+    KomboPerson,
+    KomboType,
+    Restrictions,
+    StoredAttachment,
+)
+from seek_sync.ats.targets import HirerTarget
+
+log = logging.getLogger("seek_sync.ats.kombo")
+
+KIND = "kombo"
+SETTLED = frozenset({"accepted", "confirmed", "rejected", "failed"})
+ROLE_TYPES: dict[str | None, KomboType] = {"Resume": "CV", "CoverLetter": "COVER_LETTER"}
+MIME = re.compile(r"^[\w.-]+/[\w.-]+$")  # Kombo's content_type pattern
+
+
+def kombo_type(file: AtsFile) -> KomboType:
+    return ROLE_TYPES.get(file.role, "OTHER")
+
+
+def mime_of(file: AtsFile) -> str:
+    return file.content_type.split(";")[0].strip().lower()
+
+
+def rejection(file: AtsFile, restrictions: Restrictions) -> str | None:
+    """Why this integration would refuse the file, or None."""
+    kind, mime = kombo_type(file), mime_of(file)
+    rule = restrictions.for_type(kind)
+    if not rule.is_supported:
+        return f"the Kombo integration does not support {kind} attachments"
+    if rule.max_file_size_bytes is not None and file.size > rule.max_file_size_bytes:
+        limit = rule.max_file_size_bytes
+        return f"{file.size} bytes is over the integration's {limit}-byte limit for {kind}"
+    accepted = rule.accepted_mime_types
+    if accepted is not None and mime not in {m.lower() for m in accepted}:
+        return f"type {mime} is not in the integration's accepted types for {kind}"
+    if not MIME.fullmatch(mime):
+        return f"content type {mime!r} is not a MIME type Kombo accepts"
+    return None
+
+
+class KomboTarget:
+    kind = KIND
+
+    def __init__(
+        self,
+        api: KomboApi,
+        blobs: BlobSource,
+        *,
+        hirer: HirerTarget,
+        data_limit_bytes: int = 10_000_000,
+    ) -> None:
+        self.api = api
+        self.blobs = blobs
+        self.hirer = hirer
+        self.data_limit = data_limit_bytes
+        self._restrictions: Restrictions | None = None
+        self._restrictions_lock = asyncio.Lock()
+
+    async def restrictions(self) -> Restrictions:
+        """The integration's attachment restrictions, read once per target instance."""
+        async with self._restrictions_lock:
+            if self._restrictions is None:
+                try:
+                    self._restrictions = await self.api.restrictions()
+                except KomboCallError as error:
+                    if error.retryable:
+                        raise
+                    log.warning("Kombo restrictions unreadable (%s); Kombo will check", error.code)
+                    self._restrictions = Restrictions()
+            return self._restrictions
+
+    # --- what is sent ------------------------------------------------------------------------
+    def _payload(self, file: AtsFile) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "name": file.filename,
+            "type": kombo_type(file),
+            "content_type": mime_of(file),
+        }
+        if file.size > self.data_limit:
+            body["data_url"] = self.blobs.signed_url(file.blob_key)
+        else:
+            body["data"] = base64.b64encode(self.blobs.read_bytes(file.blob_key)).decode()
+        return body
+
+    @staticmethod
+    def _person(candidate: AtsCandidate) -> dict[str, str]:
+        # Kombo requires both names; a SEEK candidate with one name gets "-" for the other.
+        person = {
+            "first_name": candidate.given_name.strip() or "-",
+            "last_name": candidate.family_name.strip() or "-",
+            "email_address": candidate.email or "",
+        }
+        if candidate.phone:
+            person["phone_number"] = candidate.phone
+        return person
+
+    def _unusable(self, candidate: AtsCandidate) -> str | None:
+        if not candidate.email:
+            return "the candidate has no email address; Kombo needs one to create an application"
+        if not self.hirer.job_for(candidate.job_reference):
+            ref = candidate.job_reference or "(none)"
+            return f"no Kombo job for job reference {ref} and no default job for this hirer"
+        return None
+
+    # --- push and reconcile ------------------------------------------------------------------
+    async def push(
+        self,
+        candidate: AtsCandidate,
+        files: Sequence[AtsFile],
+        current: CandidateRecord | None,
+        uploads: Mapping[str, UploadRecord],
+    ) -> PushResult:
+        """Resolve or create the application, then upload every file not settled yet."""
+        return await self._run(candidate, files, current, uploads, reconciling=False)
+
+    async def reconcile(
+        self,
+        candidate: AtsCandidate,
+        files: Sequence[AtsFile],
+        current: CandidateRecord,
+        uploads: Mapping[str, UploadRecord],
+        callbacks: Sequence[CallbackResult],
+    ) -> PushResult:
+        """Read the application's attachments back, confirm what is there, retry the rest.
+
+        Kombo sends no callbacks, so `callbacks` is unused."""
+        return await self._run(candidate, files, current, uploads, reconciling=True)
+
+    async def _run(
+        self,
+        candidate: AtsCandidate,
+        files: Sequence[AtsFile],
+        current: CandidateRecord | None,
+        uploads: Mapping[str, UploadRecord],
+        *,
+        reconciling: bool,
+    ) -> PushResult:
+        records = {f.attachment_id: _record(candidate, f, uploads) for f in files}
+        cand = (current or _new_candidate(candidate)).model_copy()
+        result = PushResult(cand, list(records.values()))
+        todo = [f for f in files if records[f.attachment_id].state not in SETTLED]
+        unconfirmed = [
+            f
+            for f in files
+            if records[f.attachment_id].state == "confirmed"
+            and not records[f.attachment_id].ats_attachment_id
+        ]
+        if not todo and not (reconciling and unconfirmed):
+            return result
+        problem = self._unusable(candidate)
+        if problem:
+            cand.state, cand.error = "failed", problem
+            for file in todo:
+                records[file.attachment_id].last_error = problem
+            return result
+        try:
+            restrictions = await self.restrictions()
+            for file in list(todo):
+                reason = rejection(file, restrictions)
+                if reason:
+                    record = records[file.attachment_id]
+                    record.state, record.last_error = "rejected", reason
+                    record.outcome_unknown = False
+                    todo.remove(file)
+            if not todo and not reconciling:
+                return result
+            application_id, created = await self._application(candidate, cand)
+            if reconciling or (
+                not created and any(records[f.attachment_id].outcome_unknown for f in todo)
+            ):
+                stored = await self.api.attachments(application_id)
+                todo = [f for f in todo if not _match(f, records, stored)]
+                for file in todo:  # read back and not there: the earlier write did not land
+                    records[file.attachment_id].outcome_unknown = False
+                for file in unconfirmed:
+                    _match(file, records, stored)
+            await self._send_all(application_id, todo, records)
+        except KomboCallError as error:
+            log.warning("Kombo push for profile %s stopped: %s", candidate.profile_id, error.code)
+            cand.error = str(error)
+            if cand.state != "exists":
+                cand.state = "failed"
+            for file in todo:
+                record = records[file.attachment_id]
+                if record.state == "pending" and not record.last_error:
+                    record.last_error = str(error)
+        return result
+
+    async def _application(
+        self, candidate: AtsCandidate, cand: CandidateRecord
+    ) -> tuple[str, bool]:
+        """The application id for the candidate's job, and whether this call created it."""
+        email = candidate.email or ""
+        job_id = self.hirer.job_for(candidate.job_reference) or ""
+        person = _pick(await self.api.find_by_email(email), job_id, cand.ats_id)
+        created = False
+        if person is None or job_id not in person.applications:
+            try:
+                candidate_id, application_id = await self.api.create_application(
+                    job_id, self._person(candidate)
+                )
+                person = KomboPerson(id=candidate_id, applications={job_id: application_id})
+                created = True
+            except KomboCallError as error:
+                if error.code != ALREADY_EXISTS:
+                    raise
+                person = _pick(await self.api.find_by_email(email), job_id, cand.ats_id)
+                if person is None or job_id not in person.applications:
+                    raise KomboCallError(
+                        "Kombo says the application exists but the candidate lookup lacks it",
+                        code=ALREADY_EXISTS,
+                    ) from None
+        cand.state, cand.ats_id, cand.error = "exists", person.id or cand.ats_id, None
+        return person.applications[job_id], created
+
+    async def _send_all(
+        self, application_id: str, todo: Sequence[AtsFile], records: Mapping[str, UploadRecord]
+    ) -> None:
+        if not todo:
+            return
+        await asyncio.gather(*(self._send(application_id, f, records) for f in todo))
+        sent = [f for f in todo if records[f.attachment_id].state == "confirmed"]
+        if sent:
+            try:  # one read to learn the new attachments' Kombo ids
+                stored = await self.api.attachments(application_id)
+            except KomboCallError as error:
+                log.warning("Kombo attachment ids not read back: %s", error.code or error.status)
+                return
+            for file in sent:
+                _match(file, records, stored)
+
+    async def _send(
+        self, application_id: str, file: AtsFile, records: Mapping[str, UploadRecord]
+    ) -> None:
+        record = records[file.attachment_id]
+        try:
+            async for attempt in self.api.retrying(safe=False, unknown=True):
+                with attempt:
+                    await self._attempt(application_id, file, records)
+        except KomboCallError as error:
+            record.last_error = str(error)
+            if not (error.retryable or error.unknown):
+                record.state, record.failures = "failed", record.failures + 1
+
+    async def _attempt(
+        self, application_id: str, file: AtsFile, records: Mapping[str, UploadRecord]
+    ) -> None:
+        record = records[file.attachment_id]
+        if record.outcome_unknown:
+            stored = await self.api.attachments(application_id)
+            if _match(file, records, stored):
+                return
+        record.attempts += 1
+        record.outcome_unknown = True
+        try:
+            warnings = await self.api.add_attachment(application_id, lambda: self._payload(file))
+        except KomboCallError as error:
+            if not error.unknown:
+                record.outcome_unknown = False  # answered: the write did not happen
+            raise
+        record.state, record.outcome_unknown, record.last_error = "confirmed", False, None
+        for warning in warnings:
+            log.warning(
+                "Kombo warning on attachment %s: %s",
+                file.attachment_id,
+                warning.replace(file.filename, "<file name>")[:300],
+            )
+
+
+def _record(
+    candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]
+) -> UploadRecord:
+    known = uploads.get(file.attachment_id)
+    if known is not None:
+        return known.model_copy()
+    return UploadRecord(target=KIND, hirer_id=candidate.hirer_id, attachment_id=file.attachment_id)
+
+
+def _new_candidate(candidate: AtsCandidate) -> CandidateRecord:
+    return CandidateRecord(
+        target=KIND,
+        hirer_id=candidate.hirer_id,
+        seek_candidate_id=candidate.seek_candidate_id,
+        state="failed",
+    )
+
+
+def _pick(people: Sequence[KomboPerson], job_id: str, known: str | None) -> KomboPerson | None:
+    """The candidate already applied to the job, else the one we know, else the first."""
+    for person in people:
+        if job_id in person.applications:
+            return person
+    return next((p for p in people if p.id == known), people[0] if people else None)
+
+
+def _match(
+    file: AtsFile, records: Mapping[str, UploadRecord], stored: Sequence[StoredAttachment]
+) -> bool:
+    """Mark the file confirmed if an attachment of its name and type is there, unclaimed."""
+    record = records[file.attachment_id]
+    claimed = {r.ats_attachment_id for r in records.values() if r.ats_attachment_id}
+    kind = kombo_type(file)
+    for item in stored:
+        if item.file_name == file.filename and item.type == kind and item.id not in claimed:
+            record.state, record.ats_attachment_id = "confirmed", item.id
+            record.outcome_unknown, record.last_error = False, None
+            return True
+    return False
