@@ -21,9 +21,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import httpx
 
 from seek_sync.ats.base import (
     AtsCandidate,
@@ -39,43 +40,26 @@ from seek_sync.ats.kombo_api import (
     KomboApi,
     KomboCallError,
     KomboPerson,
-    KomboType,
-    Restrictions,
-    StoredAttachment,
+    pick_person,
 )
-from seek_sync.ats.targets import HirerTarget
+from seek_sync.ats.kombo_files import (
+    Restrictions,
+    candidate_record,
+    kombo_type,
+    match_stored,
+    mime_of,
+    person_fields,
+    rejection,
+    upload_record,
+)
+from seek_sync.ats.targets import HirerTarget, TargetConfigError
+from seek_sync.seek.http import RetryPolicy
+from seek_sync.settings import Settings
 
 log = logging.getLogger("seek_sync.ats.kombo")
 
 KIND = "kombo"
 SETTLED = frozenset({"accepted", "confirmed", "rejected", "failed"})
-ROLE_TYPES: dict[str | None, KomboType] = {"Resume": "CV", "CoverLetter": "COVER_LETTER"}
-MIME = re.compile(r"^[\w.-]+/[\w.-]+$")  # Kombo's content_type pattern
-
-
-def kombo_type(file: AtsFile) -> KomboType:
-    return ROLE_TYPES.get(file.role, "OTHER")
-
-
-def mime_of(file: AtsFile) -> str:
-    return file.content_type.split(";")[0].strip().lower()
-
-
-def rejection(file: AtsFile, restrictions: Restrictions) -> str | None:
-    """Why this integration would refuse the file, or None."""
-    kind, mime = kombo_type(file), mime_of(file)
-    rule = restrictions.for_type(kind)
-    if not rule.is_supported:
-        return f"the Kombo integration does not support {kind} attachments"
-    if rule.max_file_size_bytes is not None and file.size > rule.max_file_size_bytes:
-        limit = rule.max_file_size_bytes
-        return f"{file.size} bytes is over the integration's {limit}-byte limit for {kind}"
-    accepted = rule.accepted_mime_types
-    if accepted is not None and mime not in {m.lower() for m in accepted}:
-        return f"type {mime} is not in the integration's accepted types for {kind}"
-    if not MIME.fullmatch(mime):
-        return f"content type {mime!r} is not a MIME type Kombo accepts"
-    return None
 
 
 class KomboTarget:
@@ -122,18 +106,6 @@ class KomboTarget:
             body["data"] = base64.b64encode(self.blobs.read_bytes(file.blob_key)).decode()
         return body
 
-    @staticmethod
-    def _person(candidate: AtsCandidate) -> dict[str, str]:
-        # Kombo requires both names; a SEEK candidate with one name gets "-" for the other.
-        person = {
-            "first_name": candidate.given_name.strip() or "-",
-            "last_name": candidate.family_name.strip() or "-",
-            "email_address": candidate.email or "",
-        }
-        if candidate.phone:
-            person["phone_number"] = candidate.phone
-        return person
-
     def _unusable(self, candidate: AtsCandidate) -> str | None:
         if not candidate.email:
             return "the candidate has no email address; Kombo needs one to create an application"
@@ -175,16 +147,11 @@ class KomboTarget:
         *,
         reconciling: bool,
     ) -> PushResult:
-        records = {f.attachment_id: _record(candidate, f, uploads) for f in files}
-        cand = (current or _new_candidate(candidate)).model_copy()
+        records = {f.attachment_id: upload_record(candidate, f, uploads) for f in files}
+        cand = (current or candidate_record(candidate)).model_copy()
         result = PushResult(cand, list(records.values()))
         todo = [f for f in files if records[f.attachment_id].state not in SETTLED]
-        unconfirmed = [
-            f
-            for f in files
-            if records[f.attachment_id].state == "confirmed"
-            and not records[f.attachment_id].ats_attachment_id
-        ]
+        unconfirmed = [f for f in files if _lacks_id(records[f.attachment_id])]
         if not todo and not (reconciling and unconfirmed):
             return result
         problem = self._unusable(candidate)
@@ -204,16 +171,19 @@ class KomboTarget:
                     todo.remove(file)
             if not todo and not reconciling:
                 return result
-            application_id, created = await self._application(candidate, cand)
+            application = await self._application(candidate, cand, create=bool(todo))
+            if application is None:
+                return result
+            application_id, created = application
             if reconciling or (
                 not created and any(records[f.attachment_id].outcome_unknown for f in todo)
             ):
                 stored = await self.api.attachments(application_id)
-                todo = [f for f in todo if not _match(f, records, stored)]
+                todo = [f for f in todo if not match_stored(f, records, stored)]
                 for file in todo:  # read back and not there: the earlier write did not land
                     records[file.attachment_id].outcome_unknown = False
                 for file in unconfirmed:
-                    _match(file, records, stored)
+                    match_stored(file, records, stored)
             await self._send_all(application_id, todo, records)
         except KomboCallError as error:
             log.warning("Kombo push for profile %s stopped: %s", candidate.profile_id, error.code)
@@ -227,24 +197,26 @@ class KomboTarget:
         return result
 
     async def _application(
-        self, candidate: AtsCandidate, cand: CandidateRecord
-    ) -> tuple[str, bool]:
+        self, candidate: AtsCandidate, cand: CandidateRecord, *, create: bool
+    ) -> tuple[str, bool] | None:
         """The application id for the candidate's job, and whether this call created it."""
         email = candidate.email or ""
         job_id = self.hirer.job_for(candidate.job_reference) or ""
-        person = _pick(await self.api.find_by_email(email), job_id, cand.ats_id)
+        person = pick_person(await self.api.find_by_email(email), job_id, cand.ats_id)
         created = False
         if person is None or job_id not in person.applications:
+            if not create:
+                return None
             try:
                 candidate_id, application_id = await self.api.create_application(
-                    job_id, self._person(candidate)
+                    job_id, person_fields(candidate)
                 )
                 person = KomboPerson(id=candidate_id, applications={job_id: application_id})
                 created = True
             except KomboCallError as error:
                 if error.code != ALREADY_EXISTS:
                     raise
-                person = _pick(await self.api.find_by_email(email), job_id, cand.ats_id)
+                person = pick_person(await self.api.find_by_email(email), job_id, cand.ats_id)
                 if person is None or job_id not in person.applications:
                     raise KomboCallError(
                         "Kombo says the application exists but the candidate lookup lacks it",
@@ -259,7 +231,7 @@ class KomboTarget:
         if not todo:
             return
         await asyncio.gather(*(self._send(application_id, f, records) for f in todo))
-        sent = [f for f in todo if records[f.attachment_id].state == "confirmed"]
+        sent = [f for f in todo if _lacks_id(records[f.attachment_id])]
         if sent:
             try:  # one read to learn the new attachments' Kombo ids
                 stored = await self.api.attachments(application_id)
@@ -267,7 +239,7 @@ class KomboTarget:
                 log.warning("Kombo attachment ids not read back: %s", error.code or error.status)
                 return
             for file in sent:
-                _match(file, records, stored)
+                match_stored(file, records, stored)
 
     async def _send(
         self, application_id: str, file: AtsFile, records: Mapping[str, UploadRecord]
@@ -288,7 +260,7 @@ class KomboTarget:
         record = records[file.attachment_id]
         if record.outcome_unknown:
             stored = await self.api.attachments(application_id)
-            if _match(file, records, stored):
+            if match_stored(file, records, stored):
                 return
         record.attempts += 1
         record.outcome_unknown = True
@@ -307,42 +279,24 @@ class KomboTarget:
             )
 
 
-def _record(
-    candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]
-) -> UploadRecord:
-    known = uploads.get(file.attachment_id)
-    if known is not None:
-        return known.model_copy()
-    return UploadRecord(target=KIND, hirer_id=candidate.hirer_id, attachment_id=file.attachment_id)
+def _lacks_id(record: UploadRecord) -> bool:
+    return record.state == "confirmed" and not record.ats_attachment_id
 
 
-def _new_candidate(candidate: AtsCandidate) -> CandidateRecord:
-    return CandidateRecord(
-        target=KIND,
-        hirer_id=candidate.hirer_id,
-        seek_candidate_id=candidate.seek_candidate_id,
-        state="failed",
+def build_kombo_target(
+    settings: Settings, hirer: HirerTarget, blobs: BlobSource, http: httpx.AsyncClient
+) -> KomboTarget:
+    """A target for one hirer: its key from `api_key_env`, its integration id (else the
+    settings'), its base URL (else `kombo_url`); writes bounded per target instance."""
+    integration = hirer.integration_id or settings.kombo_integration_id
+    if not integration:
+        raise TargetConfigError("kombo target needs an integration_id (map or settings)")
+    api = KomboApi(
+        http,
+        base_url=hirer.base_url or settings.kombo_url,
+        api_key=hirer.api_key(),
+        integration_id=integration,
+        policy=RetryPolicy.from_settings(settings),
+        write_concurrency=settings.kombo_write_concurrency,
     )
-
-
-def _pick(people: Sequence[KomboPerson], job_id: str, known: str | None) -> KomboPerson | None:
-    """The candidate already applied to the job, else the one we know, else the first."""
-    for person in people:
-        if job_id in person.applications:
-            return person
-    return next((p for p in people if p.id == known), people[0] if people else None)
-
-
-def _match(
-    file: AtsFile, records: Mapping[str, UploadRecord], stored: Sequence[StoredAttachment]
-) -> bool:
-    """Mark the file confirmed if an attachment of its name and type is there, unclaimed."""
-    record = records[file.attachment_id]
-    claimed = {r.ats_attachment_id for r in records.values() if r.ats_attachment_id}
-    kind = kombo_type(file)
-    for item in stored:
-        if item.file_name == file.filename and item.type == kind and item.id not in claimed:
-            record.state, record.ats_attachment_id = "confirmed", item.id
-            record.outcome_unknown, record.last_error = False, None
-            return True
-    return False
+    return KomboTarget(api, blobs, hirer=hirer, data_limit_bytes=settings.kombo_data_limit_bytes)

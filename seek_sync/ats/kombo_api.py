@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 import httpx
 import tenacity
@@ -21,12 +21,12 @@ from kombo import Kombo, errors
 from kombo.utils import BackoffStrategy, RetryConfig
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from seek_sync.ats.kombo_files import Restrictions, StoredAttachment
 from seek_sync.seek.http import RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("seek_sync.ats.kombo")
 
 T = TypeVar("T")
-KomboType = Literal["CV", "COVER_LETTER", "OTHER"]
 SAFE_CODES = frozenset(
     {
         "PLATFORM.RATE_LIMIT_EXCEEDED",
@@ -58,25 +58,6 @@ class KomboCallError(Exception):
         super().__init__(message)
 
 
-class TypeRestriction(BaseModel):
-    """One attachment type's limits from the actions endpoint (null means no limit)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    is_supported: bool = True
-    max_file_size_bytes: int | None = None
-    accepted_mime_types: list[str] | None = None
-
-
-class Restrictions(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    types: dict[str, TypeRestriction] = Field(default_factory=dict)
-
-    def for_type(self, kind: KomboType) -> TypeRestriction:
-        return self.types.get(kind, TypeRestriction())
-
-
 class _ActionData(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -96,14 +77,8 @@ class KomboPerson(BaseModel):
     applications: dict[str, str] = Field(default_factory=dict)  # job id -> application id
 
 
-class StoredAttachment(BaseModel):
-    id: str
-    file_name: str
-    type: str
-
-
 class KomboApi:
-    """The calls the Kombo target makes; writes share one semaphore per integration."""
+    """The calls the Kombo target makes; this instance's writes share one semaphore."""
 
     def __init__(
         self,
@@ -137,7 +112,7 @@ class KomboApi:
     def _translate(self, error: Exception, what: str, *, write: bool) -> KomboCallError:
         if isinstance(error, errors.KomboAtsError):
             code, status = error.data.error.code, error.status_code
-            message = self.scrub(str(error.data.error.message or "")[:300])
+            message = self.scrub(str(error.data.error.message or ""))[:300]
             return KomboCallError(
                 f"Kombo {what}: {code or f'HTTP {status}'}: {message}",
                 code=code,
@@ -286,6 +261,16 @@ class KomboApi:
             write=True,
         )
         return [w.message for w in done.warnings]
+
+
+def pick_person(
+    people: Sequence[KomboPerson], job_id: str, known: str | None
+) -> KomboPerson | None:
+    """The candidate already applied to the job, else the one we know, else the first."""
+    for person in people:
+        if job_id in person.applications:
+            return person
+    return next((p for p in people if p.id == known), people[0] if people else None)
 
 
 def _log_retry(state: tenacity.RetryCallState) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -16,9 +17,9 @@ import pytest
 from pydantic import SecretStr
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, PushResult, UploadRecord
-from seek_sync.ats.kombo import KomboTarget
+from seek_sync.ats.kombo import KomboTarget, build_kombo_target
 from seek_sync.ats.kombo_api import KomboApi
-from seek_sync.ats.targets import HirerTarget, TargetKind
+from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
 from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.kombo import KomboFake, kombo_fake
@@ -399,7 +400,10 @@ async def test_reconcile_confirms_what_is_there_and_retries_the_rest(world: Worl
     assert world.count() == 2
 
 
-async def test_api_key_never_in_errors_or_records(world: World) -> None:
+async def test_api_key_never_in_errors_records_or_logs(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     key = world.server.info()["kombo_api_key"]
     world.fake.add_fault("REMOTE.INPUT_INVALID", route=UPLOADS, message=f"bad input with {key}")
     result = await world.target.push(candidate(), [stored_file(world, 95, "Resume")], None, {})
@@ -413,3 +417,54 @@ async def test_api_key_never_in_errors_or_records(world: World) -> None:
     everything = [result.candidate, wrong.candidate, *result.uploads, *wrong.uploads]
     assert all(key not in r.model_dump_json() for r in everything)
     assert "<redacted>" in (record.last_error or "")
+    assert caplog.records and key not in caplog.text
+
+
+async def test_persistent_rate_limit_gives_up_pending_then_a_later_push_sends(world: World) -> None:
+    world.fake.add_fault("PLATFORM.RATE_LIMIT_EXCEEDED", times=None, route=UPLOADS, retry_after=0)
+    person, files = candidate(), [stored_file(world, 97, "Resume")]
+    first = await world.target.push(person, files, None, {})
+    record = by_id(first)["att-97"]
+    assert record.state == "pending" and not record.outcome_unknown
+    assert "PLATFORM.RATE_LIMIT_EXCEEDED" in (record.last_error or "")
+    assert world.count() == world.settings.retry_max_attempts
+    world.fake.clear_faults()
+    again = await world.target.push(person, files, first.candidate, by_id(first))
+    assert by_id(again)["att-97"].state == "confirmed"
+    assert len(world.fake.attachments(application_of(world, again.candidate))) == 1
+
+
+async def test_reconcile_with_nothing_to_send_creates_nothing(world: World) -> None:
+    person, files = candidate(), [stored_file(world, 98, "Resume")]
+    done = await world.target.push(person, files, None, {})
+    before = world.fake.applications_created
+    lost = by_id(done)["att-98"].model_copy(update={"ats_attachment_id": None})
+    other_job = person.model_copy(update={"job_reference": JOB_B})
+    again = await world.target.reconcile(other_job, files, done.candidate, {"att-98": lost}, [])
+    assert (
+        world.fake.applications_created == before and world.count("kombo.create_application") == 1
+    )
+    assert by_id(again)["att-98"].ats_attachment_id is None
+    mine = await world.target.reconcile(person, files, done.candidate, {"att-98": lost}, [])
+    assert by_id(mine)["att-98"].ats_attachment_id == by_id(done)["att-98"].ats_attachment_id
+
+
+async def test_built_from_settings_and_the_hirer_map(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = world.server.info()
+    monkeypatch.setenv("SEEK_SYNC_TEST_KOMBO_KEY", info["kombo_api_key"])
+    hirer = HirerTarget(
+        target=TargetKind.KOMBO,
+        api_key_env="SEEK_SYNC_TEST_KOMBO_KEY",
+        jobs={JOB_A: job_id(world.fake, JOB_A)},
+    )
+    settings = world.settings.model_copy(
+        update={"kombo_url": info["kombo_url"], "kombo_integration_id": None}
+    )
+    with pytest.raises(TargetConfigError, match="integration_id"):
+        build_kombo_target(settings, hirer, world.blobs, world.http)
+    settings = settings.model_copy(update={"kombo_integration_id": info["kombo_integration_id"]})
+    target = build_kombo_target(settings, hirer, world.blobs, world.http)
+    result = await target.push(candidate(), [stored_file(world, 99, "Resume")], None, {})
+    assert by_id(result)["att-99"].state == "confirmed"
