@@ -23,7 +23,7 @@ from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.store.summary import per_hirer, rejections
 from seek_sync.store.warehouse import Warehouse
 
-DEMO_KINDS = ("onderwijsregio",)
+DEMO_KINDS = ("onderwijsregio", "kombo")
 
 
 @dataclass

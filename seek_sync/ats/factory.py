@@ -7,6 +7,7 @@ from urllib.parse import quote
 import httpx
 
 from seek_sync.ats.base import AtsTarget, BlobSource
+from seek_sync.ats.kombo import build_kombo_target
 from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
 from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
@@ -35,4 +36,6 @@ def build_target(
             http, base_url=base_url, api_key=entry.api_key(), settings=settings
         )
         return OnderwijsregioTarget(client, blobs, callback_url=callback_url(settings, hirer_id))
-    raise TargetConfigError(f"target {entry.target} is not built yet")
+    if entry.target is TargetKind.KOMBO:
+        return build_kombo_target(settings, entry, blobs, http)
+    raise TargetConfigError(f"unknown target kind {entry.target}")

@@ -101,7 +101,7 @@ class KomboTarget:
             "content_type": mime_of(file),
         }
         if file.size > self.data_limit:
-            body["data_url"] = self.blobs.signed_url(file.blob_key)
+            body["data_url"] = self.blobs.signed_url(file.blob_key, file.content_type)
         else:
             body["data"] = base64.b64encode(self.blobs.read_bytes(file.blob_key)).decode()
         return body

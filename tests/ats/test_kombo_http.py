@@ -72,7 +72,7 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str) -> str:
         self.served[blob_key] = self.store.read_bytes(blob_key)
         return f"{self.base_url}/{blob_key}"
 
