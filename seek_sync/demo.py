@@ -53,15 +53,20 @@ def drive_until_idle(driver: Driver, stack: LocalStack, report: DriveReport) -> 
 
 
 def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
-    """Per mapped hirer, what the sandbox holds: applications, files and bytes."""
+    """Per mapped hirer, what the sandbox holds: applications, files and bytes (removed files
+    answer 404, so they are expected as not stored)."""
     world = stack.sandbox.state.world
     out: dict[str, dict[str, int]] = {}
     for app in world.applications.values():
         if app.hirer_id in stack.targets:
-            row = out.setdefault(app.hirer_id, {"applications": 0, "files": 0, "bytes": 0})
+            row = out.setdefault(
+                app.hirer_id, dict.fromkeys(("applications", "files", "bytes", "not_stored"), 0)
+            )
             row["applications"] += 1
-            row["files"] += len(app.attachments)
-            row["bytes"] += sum(a.size for a in app.attachments)
+            present = [a for a in app.attachments if not a.removed]
+            row["files"] += len(present)
+            row["bytes"] += sum(a.size for a in present)
+            row["not_stored"] += len(app.attachments) - len(present)
     return out
 
 
@@ -115,10 +120,10 @@ def print_summary(
     print(f"\n{drive.ticks} sensor ticks, {drive.runs} runs in {seconds:.1f} s")
 
 
-def run_demo(applications: int = 60, hirers: int = 3, home: Path = Path(".seek-sync/demo")) -> int:
+def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-sync/demo")) -> int:
     started = time.perf_counter()
     shutil.rmtree(home, ignore_errors=True)
-    config = SandboxConfig(applications=applications, hirers=hirers, edge_cases=False)
+    config = SandboxConfig(applications=applications, hirers=hirers, edge_cases=True)
     drive = DriveReport()
     with local_stack(home.resolve(), config, kinds=DEMO_KINDS) as stack:
         kombo_before = at_the_fakes(stack)["kombo"]  # the fake's own seeded applications
