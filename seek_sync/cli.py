@@ -64,13 +64,13 @@ def poll(
 ) -> None:
     """Read SEEK events from the saved cursor into the inbox (loops unless --once)."""
     import asyncio
-    import logging
 
     from seek_sync.inbox import Inbox
+    from seek_sync.logs import configure_logging
     from seek_sync.poller import poll as poll_once
     from seek_sync.seek.client import SeekClient, http_client
 
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+    configure_logging()
     settings = _settings()
     inbox = Inbox(settings.inbox_path)
 

@@ -14,7 +14,6 @@ import hmac
 import json
 import logging
 import socket
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
+from seek_sync.logs import configure_logging
 from seek_sync.receiver_ats import blob_routes, callback_routes
 from seek_sync.settings import Settings
 
@@ -203,7 +203,7 @@ def _config(app: Starlette, host: str, port: int, **options: Any) -> uvicorn.Con
 
 def serve(settings: Settings, host: str, port: int) -> None:
     """Run the receiver in the foreground (`seek-sync receiver serve`)."""
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(message)s")
+    configure_logging()
     uvicorn.Server(_config(create_app(settings), host, port)).run()
 
 

@@ -138,5 +138,8 @@ def test_poll_command_once(own_sandbox: SandboxServer, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert f"new={len(own_sandbox.state.world.events)}" in result.stdout
+    # httpx/httpcore stay at WARNING: their INFO request lines would print every full URL.
+    assert "HTTP Request:" not in result.stderr, result.stderr
+    assert info["seek_graphql_url"] not in result.stderr
     assert info["client_secret"] not in result.stdout + result.stderr
     assert len(stored_ids(Inbox(tmp_path / "inbox.sqlite3"))) == len(own_sandbox.state.world.events)
