@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -182,6 +183,26 @@ class OnderwijsregioClient:
             "POST",
             f"/candidates/{candidate_id}/attachments",
             json=fields,
+            headers=self._mutation_headers(key, callback_url),
+        )
+        return self._accepted(envelope, key)
+
+    async def delete_attachments(
+        self,
+        candidate_id: str,
+        attachment_ids: Sequence[str],
+        *,
+        key: str,
+        callback_url: str | None,
+    ) -> str:
+        """`DELETE /candidates/{id}/attachments` (files are replaced by delete, then upload).
+
+        ASSUMPTION (unconfirmed): the body is `{<SEEK_SYNC_ONDERWIJSREGIO_DELETE_FIELD>: [ids]}`.
+        """
+        envelope = await self._call(
+            "DELETE",
+            f"/candidates/{candidate_id}/attachments",
+            json={self.settings.onderwijsregio_delete_field: list(attachment_ids)},
             headers=self._mutation_headers(key, callback_url),
         )
         return self._accepted(envelope, key)
