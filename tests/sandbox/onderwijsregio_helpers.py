@@ -82,6 +82,7 @@ class Endpoint:
 
     base_url: str = ""
     received: list[Received] = field(default_factory=list)
+    attempts: list[Received] = field(default_factory=list)  # every POST, answered 500 or not
     files: dict[str, tuple[str, bytes, bool]] = field(default_factory=dict)
     fail_next: int = 0  # answer the next N callbacks with 500
 
@@ -104,13 +105,14 @@ def endpoint() -> Iterator[Endpoint]:
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            headers = {k.lower(): v for k, v in self.headers.items()}
+            state.attempts.append(Received(self.path, headers, body, time.time()))
             if state.fail_next > 0:
                 state.fail_next -= 1
                 self.send_response(500)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
                 return
-            headers = {k.lower(): v for k, v in self.headers.items()}
             state.received.append(Received(self.path, headers, body, time.time()))
             self.send_response(204)
             self.end_headers()
