@@ -27,6 +27,7 @@ from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.onderwijsregio import OnderwijsregioFake
 from seek_sync.sandbox.onderwijsregio_schema import OnderwijsregioConfig
 from seek_sync.sandbox.server import SandboxServer
+from seek_sync.sandbox.world import AttachmentRecord
 from seek_sync.settings import Settings, load_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url
@@ -120,17 +121,22 @@ class Stack:
     def callback_url(self) -> str:
         return f"{self.receiver}/callbacks/onderwijsregio"
 
-    def edge_file(self, name: str, attachment_id: str | None = None) -> AtsFile:
-        """A named edge case of the sandbox world (`world.edge_cases`), stored as a blob."""
+    def edge_file(self, name: str) -> AtsFile:
+        """A named edge case of the sandbox world (`world.edge_cases`), stored as a blob; its
+        attachment id is the edge case's name."""
         world = self.sandbox.state.world
         record = world.attachment(*world.edge_cases[name])
         assert record is not None, name
+        return self.world_file(record, name)
+
+    def world_file(self, record: AttachmentRecord, attachment_id: str) -> AtsFile:
+        """One of the sandbox world's attachments, rendered and stored as a blob."""
         data = sandbox_files.render_file(
             record.kind, record.size, record.seed, record.title, record.lines
         )
         assert len(data) == record.size
         return self.blobs.put(
-            attachment_id or name,
+            attachment_id,
             data,
             filename=record.filename,
             content_type=record.declared_type,
