@@ -123,6 +123,31 @@ def test_serve_prints_one_json_line_once_listening() -> None:
             },
         )
         assert token.status_code == 200
+        # The ATS fakes on the same port: their base URLs and credentials are on the line too.
+        for key in (
+            "onderwijsregio_url",
+            "onderwijsregio_api_key",
+            "onderwijsregio_callback_secret",
+            "kombo_url",
+            "kombo_api_key",
+            "kombo_integration_id",
+        ):
+            assert info[key], key
+        assert info["onderwijsregio_url"] == info["base_url"] + "/api/v2"
+        assert info["kombo_url"] == info["base_url"] + "/v1"
+        schema = httpx.get(
+            info["onderwijsregio_url"] + "/schema",
+            headers={"x-api-key": info["onderwijsregio_api_key"]},
+        )
+        assert schema.status_code == 200 and schema.json()["statusCode"] == 200
+        jobs = httpx.get(
+            info["kombo_url"] + "/ats/jobs",
+            headers={
+                "Authorization": f"Bearer {info['kombo_api_key']}",
+                "X-Integration-Id": info["kombo_integration_id"],
+            },
+        )
+        assert jobs.status_code == 200 and jobs.json()["status"] == "success"
     assert sandbox.process.stdout.read() == ""  # type: ignore[union-attr]
 
 
