@@ -26,7 +26,8 @@ uploads AS (
     FROM ats_uploads GROUP BY hirer_id)
 SELECT h.hirer_id, h.target AS mapped_target, h.relationship,
        COALESCE(a.applications, 0) AS applications, COALESCE(p.profiles, 0) AS profiles,
-       COALESCE(f.files, 0) AS files, COALESCE(f.not_stored, 0) AS not_stored, CAST(COALESCE(f.bytes, 0) AS BIGINT) AS bytes,
+       COALESCE(f.files, 0) AS files, COALESCE(f.not_stored, 0) AS not_stored,
+       CAST(COALESCE(f.bytes, 0) AS BIGINT) AS bytes,
        COALESCE(u.confirmed, 0) AS confirmed, COALESCE(u.rejected, 0) AS rejected,
        COALESCE(u.open, 0) AS open
 FROM hirers h LEFT JOIN apps a USING (hirer_id) LEFT JOIN profiles p USING (hirer_id)

@@ -69,8 +69,8 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str) -> str:
-        content_type = self.types.get(blob_key, "application/octet-stream")
+    def signed_url(self, blob_key: str, content_type: str) -> str:
+        assert content_type == self.types.get(blob_key, content_type)
         secret = BLOB_SECRET.encode()
         return sign_blob_url(
             self.base_url, blob_key, secret, ttl_seconds=300, content_type=content_type

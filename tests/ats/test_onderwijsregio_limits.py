@@ -90,7 +90,10 @@ async def test_assumption_url_limit_is_25_000_000_bytes_edge_files(tmp_path: Pat
         # The fake fetches a URL when the mutation runs: over the limit, the mutation fails after
         # its 202, naming the field, and nothing of it is stored.
         ok = {"filename": "ok.txt", "data": "data:text/plain;base64,aGk="}
-        too_big = {"filename": over.filename, "url": stack.blobs.signed_url(over.blob_key)}
+        too_big = {
+            "filename": over.filename,
+            "url": stack.blobs.signed_url(over.blob_key, over.content_type),
+        }
         body = {"otherAttachments": [ok, too_big]}
         headers = {"Idempotency-Key": "too-big", "x-callback-url": stack.callback_url}
         path = f"/candidates/{result.candidate_ids[0]}/attachments"
