@@ -19,11 +19,15 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/dagster definitions validate -m seek_sync.definitions
 	$(BIN)/pytest -q
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+dev: $(STAMP)
+	$(BIN)/seek-sync dev
 
 sandbox: $(STAMP)
 	$(BIN)/seek-sync sandbox serve --port 8700

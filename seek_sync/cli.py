@@ -1,7 +1,8 @@
-"""The `seek-sync` command: demo, sandbox and (in later issues) sync, poll and receiver."""
+"""The `seek-sync` command: demo, sync, dev, poll, the receiver app and the sandbox."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from typing import Annotated
 
@@ -117,7 +118,7 @@ def check_settings() -> None:
 def demo(
     applications: Annotated[int, typer.Option(help="Applications in the sandbox.")] = 60,
 ) -> None:
-    """Start the sandbox in-process and show what it serves."""
+    """The whole flow through Dagster on the local sandbox, checked against its own counts."""
     from seek_sync.demo import run_demo
 
     try:
@@ -125,6 +126,53 @@ def demo(
     except SettingsError as error:
         _fail(str(error))
     sys.exit(code)
+
+
+@app.command()
+def sync() -> None:
+    """One sensor tick and its runs, in this process, on $DAGSTER_HOME (for cron users).
+
+    Exits 1 when a run failed, 2 when the settings or DAGSTER_HOME are missing.
+    """
+    import os
+
+    import dagster as dg
+
+    from seek_sync.driver import Driver
+
+    _settings()  # one clear line for a missing or wrong setting, before Dagster starts
+    if not os.environ.get("DAGSTER_HOME"):
+        _fail("DAGSTER_HOME is not set: the sync keeps its cursor and runs in that instance")
+    with dg.DagsterInstance.get() as instance:
+        outcome = Driver(instance).tick()
+    typer.echo(
+        f"hirers added: {len(outcome.new_hirers)}; runs: {len(outcome.runs_succeeded)} ok, "
+        f"{len(outcome.runs_failed)} failed, {len(outcome.runs_already_done)} already done"
+        + (f"; {outcome.skipped_reason}" if outcome.skipped_reason else "")
+    )
+    for run_key in outcome.runs_failed:
+        typer.echo(f"failed: {run_key}", err=True)
+    sys.exit(1 if outcome.runs_failed else 0)
+
+
+@app.command()
+def dev(
+    port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
+) -> None:
+    """The sandbox, the receiver and `dagster dev` (webserver + daemon) on the sandbox's data."""
+    import subprocess
+    from pathlib import Path
+
+    from seek_sync.local_stack import local_stack
+
+    home = Path(".seek-sync/dev").resolve()
+    with local_stack(home) as stack:
+        typer.echo(f"sandbox {stack.sandbox.base_url}  receiver {stack.receiver_url}")
+        typer.echo(f"DAGSTER_HOME={stack.dagster_home}  UI http://127.0.0.1:{port}")
+        command = ["dagster", "dev", "-m", "seek_sync.definitions", "-p", str(port)]
+        bin_dir = Path(sys.executable).parent
+        with contextlib.suppress(KeyboardInterrupt):
+            subprocess.run([str(bin_dir / command[0]), *command[1:]], check=False)
 
 
 if __name__ == "__main__":

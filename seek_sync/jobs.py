@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-from seek_sync.partitions import hirer_partitions
 
 HIRER_ASSETS = (
     "application_events",
@@ -16,7 +15,6 @@ HIRER_ASSETS = (
 hirer_sync = dg.define_asset_job(
     "hirer_sync",
     selection=dg.AssetSelection.assets(*HIRER_ASSETS),
-    partitions_def=hirer_partitions,
     description="One hirer: events -> profiles -> manifest -> files -> ATS candidates -> uploads.",
 )
 
