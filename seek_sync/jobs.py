@@ -2,7 +2,6 @@
 
 import dagster as dg
 
-
 HIRER_ASSETS = (
     "application_events",
     "candidate_profiles",
