@@ -9,133 +9,45 @@ No Dagster here.
 
 from __future__ import annotations
 
-import json
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Literal, Self
 
-UNKNOWN_HIRER = "unknown_hirer"
-Source = Literal["poll", "webhook"]
-_T = TypeVar("_T")
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, type_code TEXT NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('poll', 'webhook')), hirer_id TEXT NOT NULL,
-    profile_id TEXT, candidate_id TEXT, created_at TEXT,
-    raw_json TEXT NOT NULL, received_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_hirer_seq ON events (hirer_id, seq);
-CREATE TABLE IF NOT EXISTS callbacks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, callback_id TEXT UNIQUE NOT NULL, target TEXT NOT NULL,
-    hirer_id TEXT NOT NULL, idempotency_key TEXT, status TEXT, raw_json TEXT NOT NULL,
-    received_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS callbacks_target_seq ON callbacks (target, seq);
-CREATE INDEX IF NOT EXISTS callbacks_hirer_seq ON callbacks (hirer_id, target, seq);
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
-"""
-
-_EVENT_FIELDS = (
-    "event_id", "type_code", "source", "hirer_id", "profile_id", "candidate_id", "created_at"
-)  # fmt: skip
-_CALLBACK_FIELDS = ("callback_id", "target", "hirer_id", "idempotency_key", "status")
-
-
-def _insert(table: str, fields: Sequence[str], key: str) -> str:
-    columns = (*fields, "raw_json", "received_at")
-    return (
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-        f"ON CONFLICT ({key}) DO NOTHING"
-    )
-
-
-_ROW_COLUMNS = (*_EVENT_FIELDS, "raw_json", "received_at")
-_INSERT_EVENT = _insert("events", _EVENT_FIELDS, "event_id")
-_INSERT_CALLBACK = _insert("callbacks", _CALLBACK_FIELDS, "callback_id")
-_SELECT_EVENTS = f"SELECT seq, {', '.join(_EVENT_FIELDS)}, raw_json, received_at FROM events"
-_SELECT_CALLBACKS = (
-    f"SELECT seq, {', '.join(_CALLBACK_FIELDS)}, raw_json, received_at FROM callbacks"
+from seek_sync.inbox_rows import (
+    CALLBACK_FIELDS,
+    EVENT_FIELDS,
+    INSERT_CALLBACK,
+    INSERT_EVENT,
+    ROW_COLUMNS,
+    SCHEMA,
+    SELECT_CALLBACKS,
+    SELECT_EVENTS,
+    UNKNOWN_HIRER,
+    HirerPending,
+    InboxCallback,
+    InboxEvent,
+    StoredCallback,
+    StoredEvent,
+    from_row,
+    sql_limit,
+    to_row,
+    utc_now,
 )
 
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
-
-def _dumps(raw: dict[str, Any]) -> str:
-    return json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
-
-
-@dataclass(frozen=True)
-class InboxEvent:
-    """One SEEK event as the poller or the webhook receiver saw it."""
-
-    event_id: str
-    type_code: str
-    source: Source
-    hirer_id: str = UNKNOWN_HIRER
-    profile_id: str | None = None
-    candidate_id: str | None = None
-    created_at: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, hash=False)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoredEvent(InboxEvent):
-    """An event read back from the inbox."""
-
-    seq: int
-    received_at: str
-
-
-@dataclass(frozen=True)
-class InboxCallback:
-    """One ATS callback (for example an Onderwijsregio mutation result)."""
-
-    callback_id: str
-    target: str
-    idempotency_key: str | None = None
-    status: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, hash=False)
-    hirer_id: str = UNKNOWN_HIRER  # from the callback URL we handed out (signed with it)
-
-
-@dataclass(frozen=True, kw_only=True)
-class StoredCallback(InboxCallback):
-    """A callback read back from the inbox."""
-
-    seq: int
-    received_at: str
-
-
-@dataclass(frozen=True)
-class HirerPending:
-    """New work for one hirer past a seq: how many events, and the highest seq among them."""
-
-    count: int
-    max_seq: int
-
-
-def _row(
-    item: InboxEvent | InboxCallback, fields: Sequence[str], received_at: str
-) -> tuple[Any, ...]:
-    return (*(getattr(item, f) for f in fields), _dumps(item.raw), received_at)
-
-
-def _from_row(cls: type[_T], row: sqlite3.Row) -> _T:
-    values = dict(row)
-    values["raw"] = json.loads(values.pop("raw_json"))
-    return cls(**values)
-
-
-def _limit(limit: int | None) -> int:
-    return -1 if limit is None else max(limit, 0)
+__all__ = [
+    "UNKNOWN_HIRER",
+    "HirerPending",
+    "Inbox",
+    "InboxCallback",
+    "InboxEvent",
+    "StoredCallback",
+    "StoredEvent",
+]
 
 
 def _reopen(cls: type[Inbox], path: str, busy_timeout_seconds: float) -> Inbox:
@@ -221,7 +133,7 @@ class Inbox:
                 conn = self._conn()
                 conn.execute("PRAGMA journal_mode = WAL")
                 with self._write() as conn:
-                    for statement in filter(str.strip, _SCHEMA.split(";")):
+                    for statement in filter(str.strip, SCHEMA.split(";")):
                         conn.execute(statement)
                 return
             except sqlite3.OperationalError as error:
@@ -244,7 +156,7 @@ class Inbox:
         received_at = utc_now()
         with self._write() as conn:
             before = conn.total_changes
-            conn.executemany(_INSERT_EVENT, (_row(e, _EVENT_FIELDS, received_at) for e in events))
+            conn.executemany(INSERT_EVENT, (to_row(e, EVENT_FIELDS, received_at) for e in events))
             added = conn.total_changes - before
             if cursor is not None:
                 self._set_cursor(conn, *cursor)
@@ -270,9 +182,9 @@ class Inbox:
     def events_after(self, seq: int, limit: int | None = None) -> list[StoredEvent]:
         """Events with a seq above `seq`, in ascending seq order."""
         rows = self._read(
-            f"{_SELECT_EVENTS} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, _limit(limit))
+            f"{SELECT_EVENTS} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, sql_limit(limit))
         )
-        return [_from_row(StoredEvent, r) for r in rows]
+        return [from_row(StoredEvent, r) for r in rows]
 
     def max_seq(self, table: Literal["events", "callbacks"] = "events") -> int:
         return int(self._read(f"SELECT COALESCE(MAX(seq), 0) AS m FROM {table}")[0]["m"])
@@ -302,10 +214,15 @@ class Inbox:
     ) -> list[StoredEvent]:
         """One hirer's events with `after_seq < seq <= upto_seq`, in ascending seq order."""
         rows = self._read(
-            f"{_SELECT_EVENTS} WHERE hirer_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
-            (hirer_id, after_seq, upto_seq if upto_seq is not None else 2**63 - 1, _limit(limit)),
+            f"{SELECT_EVENTS} WHERE hirer_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (
+                hirer_id,
+                after_seq,
+                upto_seq if upto_seq is not None else 2**63 - 1,
+                sql_limit(limit),
+            ),
         )
-        return [_from_row(StoredEvent, r) for r in rows]
+        return [from_row(StoredEvent, r) for r in rows]
 
     def hirers_with_events(self, after_seq: int, type_code: str) -> list[str]:
         """Hirers with an event of `type_code` past `after_seq`."""
@@ -334,14 +251,14 @@ class Inbox:
             raise ValueError("resolve_hirer needs a real hirer id")
         with self._write() as conn:
             row = conn.execute(
-                f"{_SELECT_EVENTS} WHERE event_id = ? AND hirer_id = ?", (event_id, UNKNOWN_HIRER)
+                f"{SELECT_EVENTS} WHERE event_id = ? AND hirer_id = ?", (event_id, UNKNOWN_HIRER)
             ).fetchone()
             if row is None:
                 return False
             conn.execute("DELETE FROM events WHERE seq = ?", (row["seq"],))
             # Re-inserted, not updated: AUTOINCREMENT hands out a new, higher seq.
             values = {**dict(row), "hirer_id": hirer_id}
-            conn.execute(_INSERT_EVENT, [values[c] for c in _ROW_COLUMNS])
+            conn.execute(INSERT_EVENT, [values[c] for c in ROW_COLUMNS])
         return True
 
     # --- callbacks -------------------------------------------------------------------------
@@ -352,7 +269,7 @@ class Inbox:
         with self._write() as conn:
             before = conn.total_changes
             conn.executemany(
-                _INSERT_CALLBACK, (_row(c, _CALLBACK_FIELDS, received_at) for c in callbacks)
+                INSERT_CALLBACK, (to_row(c, CALLBACK_FIELDS, received_at) for c in callbacks)
             )
             return conn.total_changes - before
 
@@ -364,17 +281,17 @@ class Inbox:
         if target is not None:
             where, params = "target = ? AND seq > ?", [target, seq]
         rows = self._read(
-            f"{_SELECT_CALLBACKS} WHERE {where} ORDER BY seq LIMIT ?", (*params, _limit(limit))
+            f"{SELECT_CALLBACKS} WHERE {where} ORDER BY seq LIMIT ?", (*params, sql_limit(limit))
         )
-        return [_from_row(StoredCallback, r) for r in rows]
+        return [from_row(StoredCallback, r) for r in rows]
 
     def callbacks_for_hirer(self, hirer_id: str, target: str) -> list[StoredCallback]:
         """Every callback of one target for one hirer, in ascending seq order."""
         rows = self._read(
-            f"{_SELECT_CALLBACKS} WHERE hirer_id = ? AND target = ? ORDER BY seq",
+            f"{SELECT_CALLBACKS} WHERE hirer_id = ? AND target = ? ORDER BY seq",
             (hirer_id, target),
         )
-        return [_from_row(StoredCallback, r) for r in rows]
+        return [from_row(StoredCallback, r) for r in rows]
 
     # --- overview --------------------------------------------------------------------------
 
