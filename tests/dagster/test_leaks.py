@@ -1,0 +1,286 @@
+"""Secrets and candidate personal data do not leak out of a whole demo run.
+
+The demo flow (drive until idle, five new applications as signed webhooks, drive again) runs
+against a sandbox whose every credential is a recognisable `LEAKCANARY-...` value, with every
+Python logger at DEBUG and Dagster's console logger at DEBUG. Afterwards the captured logs,
+stdout/stderr, every Dagster event, run config, tag and cursor, every warehouse cell, every blob and
+every other file under the home (inbox, Dagster's SQLite storage) are searched for the secrets in
+several encodings, and the logs and Dagster's records for the candidates' emails, names and phones.
+A planted canary shows each search path does find what it looks for.
+"""
+
+import base64
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import dagster as dg
+import duckdb
+import pytest
+
+from seek_sync.demo import DEMO_KINDS, DriveReport, at_the_fakes, drive_until_idle
+from seek_sync.driver import Driver
+from seek_sync.local_stack import local_stack
+from seek_sync.sandbox.config import SandboxConfig
+from seek_sync.sandbox.kombo_data import PEOPLE, KomboConfig
+from seek_sync.sandbox.onderwijsregio_schema import OnderwijsregioConfig
+from seek_sync.sandbox.tokens import TokenGrant, TokenIssuer
+from seek_sync.store.signed_urls import SignedBlobSource
+from tests.dagster.leak_search import (
+    Haystack,
+    dagster_haystacks,
+    file_haystacks,
+    find,
+    forms,
+    log_haystacks,
+    needles,
+    warehouse_haystacks,
+)
+
+SECRETS = {
+    "client_id": "LEAKCANARY-client-id-3b9e51c07d",
+    "client_secret": "LEAKCANARY-client-secret-7f3a9c2e41d84b6f",
+    "webhook_secret": "LEAKCANARY-webhook-secret-5d1c8e0a2b",
+    "onderwijsregio_api_key": "LEAKCANARY-or-api-key-9a4f1e7c3d62",
+    "onderwijsregio_callback_secret": "LEAKCANARY-or-callback-secret-2e8b6d0f4a",
+    "kombo_api_key": "LEAKCANARY-kombo-api-key-6c0d3a9f8e15",
+    "blob_signing_secret": "LEAKCANARY-blob-signing-secret-8d2f7b4e1c9a0635",
+}
+PLANTED = "LEAKCANARY-planted-self-check-4e7a0c9d"
+
+
+def leak_config() -> SandboxConfig:
+    return SandboxConfig(
+        client_id=SECRETS["client_id"],
+        client_secret=SECRETS["client_secret"],
+        webhook_secret=SECRETS["webhook_secret"],
+        onderwijsregio=OnderwijsregioConfig(
+            api_key=SECRETS["onderwijsregio_api_key"],
+            callback_secret=SECRETS["onderwijsregio_callback_secret"],
+        ),
+        kombo=KomboConfig(api_key=SECRETS["kombo_api_key"]),
+    )
+
+
+@contextmanager
+def every_logger_at_debug(handler: logging.Handler) -> Iterator[None]:
+    """Root and every existing logger at DEBUG; `handler` also on those that do not propagate."""
+    loggers = [logging.getLogger()] + [
+        lg for lg in logging.Logger.manager.loggerDict.values() if isinstance(lg, logging.Logger)
+    ]
+    saved = [(lg, lg.level, lg.disabled) for lg in loggers]
+    extra = [lg for lg in loggers if not lg.propagate]
+    for lg in loggers:
+        lg.setLevel(logging.DEBUG)
+        lg.disabled = False
+    for lg in extra:
+        lg.addHandler(handler)
+    try:
+        yield
+    finally:
+        for lg, level, disabled in saved:
+            lg.setLevel(level)
+            lg.disabled = disabled
+        for lg in extra:
+            lg.removeHandler(handler)
+
+
+@dataclass
+class Finished:
+    """What a finished demo run left behind, ready to search."""
+
+    home: Path
+    dagster: list[Haystack]
+    people: dict[str, str]  # label -> email, full name or phone
+    drive: DriveReport
+    stored: dict[str, int]
+    webhook_events: int
+    callbacks: int
+
+
+def run_demo_flow(home: Path) -> Finished:
+    """What `run_demo` does, with DEBUG run logs; the Dagster records read before closing."""
+    env = {"SEEK_SYNC_BLOB_SIGNING_SECRET": SECRETS["blob_signing_secret"]}
+    drive = DriveReport()
+    with local_stack(home, leak_config(), kinds=DEMO_KINDS, extra_env=env) as stack:
+        before = at_the_fakes(stack)
+        with dg.DagsterInstance.get() as instance:
+            driver = Driver(instance, log_level="DEBUG")
+            drive_until_idle(driver, stack, drive)
+            added = stack.sandbox.state.world.add_applications(5)
+            stack.sandbox.deliver_webhooks(
+                f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
+            )
+            drive_until_idle(driver, stack, drive)
+            dagster = dagster_haystacks(instance)
+        stored = {k: v - before[k] for k, v in at_the_fakes(stack).items()}
+        webhook_events, callbacks = _inbox_counts(stack.settings.inbox_path)
+        people: dict[str, str] = {}
+        persons = [c.person for c in stack.sandbox.state.world.candidates.values()]
+        for person in persons:
+            people[f"email {person.email}"] = person.email
+            people[f"phone of {person.email}"] = person.phone
+            if person.family:
+                people[f"name of {person.email}"] = person.formatted_name
+        for given, family, email in PEOPLE:
+            people[f"email {email}"] = email
+            people[f"name of {email}"] = f"{given} {family}"
+    return Finished(home, dagster, people, drive, stored, webhook_events, callbacks)
+
+
+def _inbox_counts(path: Path | None) -> tuple[int, int]:
+    """Events that came in by webhook, and ATS callbacks, in the inbox."""
+    assert path is not None
+    with sqlite3.connect(path) as db:
+        webhooks = db.execute("SELECT COUNT(*) FROM events WHERE source = 'webhook'").fetchone()
+        callbacks = db.execute("SELECT COUNT(*) FROM callbacks").fetchone()
+    return int(webhooks[0]), int(callbacks[0])
+
+
+def record_derived_credentials(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Fills, as the run goes, with each partner token the sandbox issues and each signed blob
+    URL's signature (bearer credentials while they live)."""
+    found: dict[str, str] = {}
+    issue, sign = TokenIssuer.issue, SignedBlobSource.signed_url
+
+    def issuing(self: TokenIssuer) -> TokenGrant:
+        grant = issue(self)
+        found[f"partner token {grant.access_token[:8]}..."] = grant.access_token
+        return grant
+
+    def signing(self: SignedBlobSource, blob_key: str, content_type: str) -> str:
+        url = sign(self, blob_key, content_type)
+        signature = parse_qs(urlsplit(url).query)["signature"][0]
+        found[f"blob URL signature {signature[:8]}..."] = signature
+        return url
+
+    monkeypatch.setattr(TokenIssuer, "issue", issuing)
+    monkeypatch.setattr(SignedBlobSource, "signed_url", signing)
+    return found
+
+
+def assert_none(hits: list[str], what: str) -> None:
+    """No hit; else one line per hit (where, whose value, which encoding)."""
+    assert not hits, f"{len(hits)} x {what}:\n" + "\n".join(hits[:50])
+
+
+def test_a_whole_demo_run_leaks_no_secret_and_no_candidate_data(
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    derived = record_derived_credentials(monkeypatch)
+    caplog.set_level(logging.DEBUG)
+    with every_logger_at_debug(caplog.handler):
+        finished = run_demo_flow(tmp_path / "home")
+    out, err = capfd.readouterr()
+    logs = log_haystacks(caplog.records, out, err)
+
+    # The run really used every credential: tokens, webhooks, callbacks, uploads to both ATSs.
+    assert finished.drive.failed == [] and finished.drive.runs > 0
+    assert any(k.startswith("partner token") for k in derived), "no partner token issued"
+    assert any(k.startswith("blob URL signature") for k in derived), "no signed blob URL"
+    assert finished.webhook_events > 0 and finished.callbacks > 0
+    assert finished.stored["onderwijsregio"] > 0 and finished.stored["kombo"] > 0
+    assert len(finished.people) > 20
+    assert len(caplog.records) > 100 and "DEBUG" in err  # DEBUG capture really on
+    events = b"\n".join(data for where, data in finished.dagster)
+    assert b"ASSET_MATERIALIZATION" in events and b"ASSET_CHECK_EVALUATION" in events
+
+    secrets = needles(SECRETS) + needles(derived, encodings=False)
+    pii = needles(finished.people, encodings=False)
+    home = finished.home
+    warehouse = warehouse_haystacks(home / "warehouse.duckdb")
+    everywhere = [*logs, *finished.dagster, *warehouse]
+    assert_none(find(everywhere, secrets), "secret in logs, Dagster or the warehouse")
+    # Every file: blobs, inbox, warehouse, Dagster's SQLite storage.
+    assert_none(find(file_haystacks(home), secrets), "secret in a file under the home")
+    dagster_files = list(file_haystacks(home / "dagster"))
+    assert_none(find([*logs, *finished.dagster, *dagster_files], pii), "candidate data")
+
+    # PII is expected where it belongs, which shows the PII needles match real data.
+    assert find(warehouse, pii) != []
+
+    # Self-check: a canary planted in each place is found by the same search.
+    planted = plant_canaries(home, caplog, capfd)
+    found = {hit.split(":")[0] for hit in find(planted, needles({"planted": PLANTED}))}
+    for where in (
+        "python logging",
+        "stdout",
+        "stderr",  # Dagster's console logger
+        "dagster event log of run",  # the op's debug line and its output metadata
+        "dagster run config and tags",
+        "warehouse table leak_canary",
+        "file blobs/leak-canary.txt",
+        "file inbox.sqlite3",  # the database or its write-ahead log
+        "file dagster/storage/",  # the step's compute log
+    ):
+        assert any(w.startswith(where) for w in found), f"no canary found in {where}: {found}"
+
+
+def plant_canaries(
+    home: Path, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
+) -> list[Haystack]:
+    """Put the planted canary (in some encoding) where the leak search looks, and collect again."""
+    caplog.clear()
+    logging.getLogger("seek_sync.leak_canary").debug("token %s", PLANTED)
+    encoded = base64.b64encode(b"x" + PLANTED.encode())  # found at byte offset 1
+    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+        canary_job(encoded.decode()).execute_in_process(
+            instance=instance,
+            run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}}},
+            tags={"canary": PLANTED},
+        )
+        dagster = dagster_haystacks(instance)
+    os.write(1, b"planted on stdout: " + encoded)
+    out, err = capfd.readouterr()
+    with duckdb.connect(str(home / "warehouse.duckdb")) as db:
+        db.execute("CREATE TABLE leak_canary (n INTEGER, v VARCHAR)")
+        db.execute("INSERT INTO leak_canary VALUES (1, ?)", [f"url {PLANTED}"])
+    (home / "blobs" / "leak-canary.txt").write_bytes(b"%%" + encoded)
+    with sqlite3.connect(home / "inbox.sqlite3") as db:
+        db.execute("CREATE TABLE leak_canary (v TEXT)")
+        db.execute("INSERT INTO leak_canary VALUES (?)", (PLANTED,))
+    return [
+        *log_haystacks(caplog.records, out, err),
+        *dagster,
+        *warehouse_haystacks(home / "warehouse.duckdb"),
+        *file_haystacks(home),
+    ]
+
+
+def canary_job(payload: str) -> dg.JobDefinition:
+    @dg.op
+    def leaky(context: dg.OpExecutionContext) -> dg.Output[int]:
+        context.log.debug(f"canary {PLANTED}")
+        return dg.Output(1, metadata={"payload": dg.MetadataValue.text(payload)})
+
+    @dg.job(name="leak_canary")
+    def job() -> None:
+        leaky()
+
+    return job
+
+
+@pytest.mark.parametrize("offset", [0, 1, 2])
+def test_the_search_finds_a_secret_in_base64_at_any_alignment(offset: int) -> None:
+    secret = SECRETS["client_secret"]
+    for encode in (base64.b64encode, base64.urlsafe_b64encode):
+        text = encode(b"Basic:"[:offset] + secret.encode() + b"tail")
+        assert find([("header", text)], needles({"s": secret})) != []
+    assert find([("header", base64.b64encode(b"unrelated" * 8))], needles({"s": secret})) == []
+
+
+def test_the_search_finds_url_quoted_and_json_escaped_values() -> None:
+    email, name = "mia.kowalski@example.net", "Oscar Fernández"
+    wanted = needles({"email": email, "name": name}, encodings=False)
+    url = b"GET /candidates?email=mia.kowalski%40example.net&page_size=50"
+    assert find([("url", url)], wanted) == ["url: email (url)"]
+    assert find([("json", b'{"n": "Oscar Fern\\u00e1ndez"}')], wanted) == ["json: name (json)"]
+    assert set(forms("a b")) >= {"raw", "url", "url+"}
