@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,19 @@ def drive_until_idle(driver: Driver, stack: LocalStack, report: DriveReport) -> 
     report.failed.append("still busy after 60 ticks")
 
 
+def drive_with_webhooks(
+    driver: Driver, stack: LocalStack, drive: DriveReport, new: int = 5
+) -> None:
+    """Drive until idle, have the sandbox push `new` applications as duplicated, reordered
+    webhooks, and drive until idle again."""
+    drive_until_idle(driver, stack, drive)
+    added = stack.sandbox.state.world.add_applications(new)
+    stack.sandbox.deliver_webhooks(
+        f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
+    )
+    drive_until_idle(driver, stack, drive)
+
+
 def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
     """Per mapped hirer, what the sandbox holds: applications, files and bytes (removed files
     answer 404, so they are expected as not stored)."""
@@ -79,6 +93,30 @@ def at_the_fakes(stack: LocalStack) -> dict[str, int]:
     }
 
 
+def repeat_applicants(stack: LocalStack) -> int:
+    """Mapped hirers' candidates who applied more than once to the same hirer."""
+    seen = Counter(
+        a.candidate_id
+        for a in stack.sandbox.state.world.applications.values()
+        if a.hirer_id in stack.targets and a.attachments
+    )
+    return sum(1 for n in seen.values() if n > 1)
+
+
+def duplicate_people(stack: LocalStack) -> list[str]:
+    """Emails held by more than one candidate in an ATS fake (a repeat applicant created twice)."""
+    fakes = stack.sandbox.state.fakes
+    emails = {
+        "onderwijsregio": [
+            str(c.get("email", "")).casefold() for c in fakes["onderwijsregio"].candidates()
+        ],
+        "kombo": [c.email.casefold() for c in fakes["kombo"].store.candidates.values()],
+    }
+    return [
+        f"{kind}: {e}" for kind, found in emails.items() for e, n in Counter(found).items() if n > 1
+    ]
+
+
 def check(
     stack: LocalStack, table: pd.DataFrame, drive: DriveReport, kombo_before: int
 ) -> list[str]:
@@ -95,6 +133,7 @@ def check(
                 problems.append(f"{hirer_id}: {name} {getattr(row, name)}, sandbox {value}")
         if row.open:
             problems.append(f"{hirer_id}: {row.open} upload(s) neither confirmed nor rejected")
+    problems += [f"created twice at {where}" for where in duplicate_people(stack)]
     stored = at_the_fakes(stack)
     for kind in ("onderwijsregio", "kombo"):
         confirmed = int(table[table.mapped_target == kind].confirmed.sum())
@@ -132,16 +171,13 @@ def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-s
             print(f"  {hirer_id:<44} -> {kind}")
         with dg.DagsterInstance.get() as instance:
             driver = Driver(instance, log_level="WARNING")
-            drive_until_idle(driver, stack, drive)
-            added = stack.sandbox.state.world.add_applications(5)
-            stack.sandbox.deliver_webhooks(
-                f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
-            )
-            print("webhooks: 5 new applications delivered twice, reordered")
-            drive_until_idle(driver, stack, drive)
+            drive_with_webhooks(driver, stack, drive)
         warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
         table, reasons = per_hirer(warehouse), rejections(warehouse)
         problems = check(stack, table, drive, kombo_before)
+        repeats = repeat_applicants(stack)
+    print("\nwebhooks: 5 more applications delivered by the sandbox twice each, reordered")
+    print(f"repeat applicants (same hirer): {repeats}, each created once in its ATS")
     print_summary(table, reasons, drive, time.perf_counter() - started)
     for problem in problems:
         print(f"MISMATCH: {problem}")

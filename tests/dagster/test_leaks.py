@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from seek_sync.demo import DEMO_KINDS, DriveReport, at_the_fakes, drive_until_idle
+from seek_sync.demo import DEMO_KINDS, DriveReport, at_the_fakes, drive_with_webhooks
 from seek_sync.driver import Driver
 from seek_sync.local_stack import local_stack
 from seek_sync.sandbox.config import SandboxConfig
@@ -111,12 +111,7 @@ def run_demo_flow(home: Path) -> Finished:
         before = at_the_fakes(stack)
         with dg.DagsterInstance.get() as instance:
             driver = Driver(instance, log_level="DEBUG")
-            drive_until_idle(driver, stack, drive)
-            added = stack.sandbox.state.world.add_applications(5)
-            stack.sandbox.deliver_webhooks(
-                f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
-            )
-            drive_until_idle(driver, stack, drive)
+            drive_with_webhooks(driver, stack, drive)
             dagster = dagster_haystacks(instance)
         stored = {k: v - before[k] for k, v in at_the_fakes(stack).items()}
         webhook_events, callbacks = _inbox_counts(stack.settings.inbox_path)
