@@ -175,8 +175,15 @@ class KomboTarget:
             if application is None:
                 return result
             application_id, created = application
+            # Read back first when an earlier write may have landed: its outcome is unknown, or
+            # the application already existed and we hold no record of the file at all (a
+            # re-derived warehouse, or state lost): Kombo has no idempotency to fall back on.
             if reconciling or (
-                not created and any(records[f.attachment_id].outcome_unknown for f in todo)
+                not created
+                and any(
+                    records[f.attachment_id].outcome_unknown or f.attachment_id not in uploads
+                    for f in todo
+                )
             ):
                 stored = await self.api.attachments(application_id)
                 todo = [f for f in todo if not match_stored(f, records, stored)]

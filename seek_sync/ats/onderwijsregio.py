@@ -162,6 +162,10 @@ class OnderwijsregioTarget:
                 found = await self._find(candidate)
                 if found is not None:
                     cand.state, cand.ats_id, cand.error = "exists", found.id, None
+                    if current is None:  # the ATS knows them and we knew nothing: re-derived
+                        todo = self._already_stored(found, todo, records, uploads)
+                        if not todo:
+                            return result
                 elif cand.state == "failed":
                     await self._create(candidate, todo, records, cand)
                     return result
@@ -173,6 +177,32 @@ class OnderwijsregioTarget:
             log.warning("onderwijsregio push for %s stopped: %s", candidate.profile_id, error)
             cand.error = str(error)
         return result
+
+    @staticmethod
+    def _already_stored(
+        found: OrCandidate,
+        todo: Sequence[AtsFile],
+        records: Mapping[str, UploadRecord],
+        uploads: Mapping[str, UploadRecord],
+    ) -> list[AtsFile]:
+        """The files still to send. A file we hold no record of that the candidate already has
+        (same name, and same size where the ATS gives one) is confirmed, not sent again: its
+        earlier send's key would now come with another payload (create vs append, a fresh
+        signed URL) and be refused, and a fresh key would store it twice."""
+        stored = found.attachments()
+        left = []
+        for file in todo:
+            match = next(
+                (s for s in stored if s.filename == file.filename and s.size in (None, file.size)),
+                None,
+            )
+            if match is None or file.attachment_id in uploads:
+                left.append(file)
+                continue
+            stored.remove(match)
+            record = records[file.attachment_id]
+            record.state, record.outcome_unknown, record.last_error = "confirmed", False, None
+        return left
 
     async def _create(
         self,
