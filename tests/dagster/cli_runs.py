@@ -1,0 +1,145 @@
+"""Helpers for tests that run `dagster asset materialize` as real processes against a local stack.
+
+The stack (`seek_sync.local_stack`) has set every `SEEK_SYNC_*` variable and `DAGSTER_HOME`, so a
+child process started with this environment works on the same inbox, warehouse, blobs and instance.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from seek_sync.jobs import HIRER_ASSETS
+from seek_sync.local_stack import PROJECT_ROOT, LocalStack
+from seek_sync.poller import PollReport, poll
+from seek_sync.resources import SeekSyncResource
+from seek_sync.store.warehouse import Warehouse
+
+DAGSTER = str(Path(sys.executable).with_name("dagster"))
+# The multiprocess executor (one process per step), started from a forkserver that has imported
+# the code location once, so each step does not pay for the imports again.
+MULTIPROCESS = {"execution": {"config": {"multiprocess": {"start_method": {"forkserver": {}}}}}}
+IN_PROCESS = {"execution": {"config": {"in_process": {}}}}
+PER_HIRER_TABLES = (
+    "application_events",
+    "candidate_profiles",
+    "attachment_manifest",
+    "attachment_files",
+    "ats_candidates",
+    "ats_uploads",
+)
+TIMESTAMPS = frozenset({"fetched_at", "downloaded_at", "updated_at"})
+LOCK_FAILURES = ("could not set lock", "conflicting lock", "lock on file")
+
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+def poll_inbox() -> PollReport:
+    """What one sensor tick does first: SEEK's events into the inbox (no run is started)."""
+    resource = SeekSyncResource()
+
+    async def run() -> PollReport:
+        async with resource.seek() as client:
+            return await poll(client, resource.inbox(), budget_seconds=30)
+
+    return asyncio.run(run())
+
+
+def add_hirer_partitions(hirers: list[str]) -> None:
+    with dg.DagsterInstance.get() as instance:
+        instance.add_dynamic_partitions("hirer", hirers)
+
+
+def materialize(hirer_id: str, run_config: dict[str, Any]) -> subprocess.Popen[str]:
+    """`dagster asset materialize` of the hirer_sync assets for one hirer, as a real process."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+    command = [
+        DAGSTER,
+        "asset",
+        "materialize",
+        "-m",
+        "seek_sync.definitions",
+        "--select",
+        ",".join(HIRER_ASSETS),
+        "--partition",
+        hirer_id,
+        "--config-json",
+        json.dumps(run_config),
+    ]
+    return subprocess.Popen(
+        command,
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
+    """The exit code and the whole output of a `materialize` process."""
+    output, _ = process.communicate(timeout=600)
+    return process.returncode, output
+
+
+def materialize_all(hirers: list[str], run_config: dict[str, Any]) -> dict[str, tuple[int, str]]:
+    """One process per hirer, all started before any is waited for."""
+    processes = {hirer_id: materialize(hirer_id, run_config) for hirer_id in hirers}
+    return {hirer_id: finish(process) for hirer_id, process in processes.items()}
+
+
+def wait_for_fakes(stack: LocalStack, seconds: float = 60.0) -> bool:
+    """Wait until the Onderwijsregio fake has no mutation or callback in flight."""
+    engine = stack.sandbox.state.fakes["onderwijsregio"].engine
+    deadline = time.monotonic() + seconds
+    while not engine.idle() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return bool(engine.idle())
+
+
+def uploads_at_fakes(stack: LocalStack) -> dict[str, int]:
+    """Every file each ATS fake has stored (Kombo's seeded applications' files included)."""
+    fakes = stack.sandbox.state.fakes
+    return {
+        "onderwijsregio": len(fakes["onderwijsregio"].uploads),
+        "kombo": sum(len(files) for files in fakes["kombo"].store.attachments.values()),
+    }
+
+
+def _plain(value: Any, stack: LocalStack) -> Any:
+    """A cell without what differs between two stacks of the same seed: base URL and home."""
+    if value is None or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, str):
+        return value.replace(stack.sandbox.base_url, "<sandbox>").replace(str(stack.home), "<home>")
+    return value
+
+
+def warehouse_rows(stack: LocalStack, *, ignore: frozenset[str] = frozenset()) -> Rows:
+    """Every per-hirer table, sorted, without timestamps (and without the `ignore` columns)."""
+    warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    out: Rows = {}
+    with warehouse.connect(read_only=True) as connection:
+        for table in PER_HIRER_TABLES:
+            frame = connection.execute(f"SELECT * FROM {table}").df()
+            frame = frame.drop(columns=[c for c in frame.columns if c in TIMESTAMPS | ignore])
+            rows = [
+                tuple(_plain(v, stack) for v in row)
+                for row in frame.itertuples(index=False, name=None)
+            ]
+            out[table] = sorted(rows, key=repr)
+    return out
+
+
+def lock_failures(text: str) -> list[str]:
+    """Lines of a run's output that report a DuckDB lock failure."""
+    return [line for line in text.splitlines() if any(s in line.lower() for s in LOCK_FAILURES)]
