@@ -73,9 +73,17 @@ class SignedBlobSource:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str, content_type: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
+        """Valid for at least `ttl` seconds and the same URL throughout one `ttl` window, so a
+        retried request (same idempotency key) carries the same payload as the first one."""
         if self.secret is None:
             raise ValueError("SEEK_SYNC_BLOB_SIGNING_SECRET is not set: no blob URL can be signed")
+        window = int(time.time() if now is None else now) // self.ttl + 1
         return sign_blob_url(
-            self.public_base, blob_key, self.secret, ttl_seconds=self.ttl, content_type=content_type
+            self.public_base,
+            blob_key,
+            self.secret,
+            ttl_seconds=self.ttl,
+            content_type=content_type,
+            now=window * self.ttl,
         )

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from seek_sync.store.signed_urls import blob_path, sign_blob_url, verify_blob_request
+from seek_sync.store.blobs import BlobStore
+from seek_sync.store.signed_urls import (
+    SignedBlobSource,
+    blob_path,
+    sign_blob_url,
+    verify_blob_request,
+)
 
 SECRET = b"blob-signing-secret-for-tests"
 
@@ -67,3 +74,15 @@ def test_bad_keys(key: str) -> None:
 
 def test_keys_are_percent_encoded() -> None:
     assert blob_path("h 1/é.pdf") == "/blobs/h%201/%C3%A9.pdf"
+
+
+def test_blob_source_urls_repeat_within_a_window_and_stay_valid_for_a_ttl(tmp_path: Path) -> None:
+    source = SignedBlobSource(
+        BlobStore(tmp_path.as_uri()), public_base="http://r", secret=SECRET, ttl=900
+    )
+    first = source.signed_url("h/ab/abc", "application/pdf", now=9_000.0)
+    assert source.signed_url("h/ab/abc", "application/pdf", now=9_899.0) == first  # a retry
+    assert source.signed_url("h/ab/abc", "application/pdf", now=9_900.0) != first  # next window
+    path, expires, content_type, signature = parts(first)
+    assert int(expires) - 9_899 >= 900  # valid for a whole ttl however late in the window
+    assert verify_blob_request(path, expires, content_type, signature, SECRET, now=9_899.0)
