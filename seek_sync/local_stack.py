@@ -88,7 +88,6 @@ def stack_environment(info: dict[str, Any], home: Path, receiver_url: str) -> di
         "SEEK_SYNC_HIRER_TARGETS_PATH": str(home / "hirer-targets.yaml"),
         "SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url,
         "SEEK_SYNC_BLOB_SIGNING_SECRET": secrets.token_hex(24),
-        "SEEK_SYNC_POLL_TIME_BUDGET_SECONDS": "20",
     }
 
 

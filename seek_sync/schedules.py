@@ -7,12 +7,7 @@ from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.resources import SeekSyncResource
 
-RECONCILE_CONFIG = {
-    "ops": {
-        "candidate_profiles": {"config": {"refetch_settled": False}},
-        "attachment_files": {"config": {"retry_missing": True}},
-    }
-}
+RECONCILE_CONFIG = {"ops": {"attachment_files": {"config": {"retry_missing": True}}}}
 
 
 def reconcile_requests(hirer_ids: list[str], removed: set[str], day: str) -> list[dg.RunRequest]:

@@ -14,14 +14,15 @@ from seek_sync.poller import PollReport, poll
 from seek_sync.resources import SeekSyncResource
 
 
-async def _poll(seek_sync: SeekSyncResource, after_seq: int) -> PollReport:
+async def _poll(seek_sync: SeekSyncResource, after_seq: int) -> tuple[PollReport, list[str]]:
+    """New events into the inbox; the relationships of hirers with a relationship event re-read."""
     inbox = seek_sync.inbox()
     async with seek_sync.seek() as client:
-        budget = client.settings.poll_time_budget_seconds
+        budget = client.settings.sensor_poll_budget_seconds
         report = await poll(client, inbox, budget_seconds=budget)
         changed = inbox.hirers_with_events(after_seq, RELATIONSHIP_CHANGED)
         await refresh_relationships(client, inbox, changed)
-    return report
+    return report, changed
 
 
 def sensor_result(plan: TickPlan, relationship_changes: bool) -> dg.SensorResult:
@@ -60,11 +61,13 @@ def seek_applications(
     """Polls SEEK into the inbox (time-boxed), adds new hirers, requests one run per hirer."""
     started = time.monotonic()
     cursor = TickCursor.parse(context.cursor)
-    report = asyncio.run(_poll(seek_sync, cursor.events))
-    inbox = seek_sync.inbox()
-    changed = bool(inbox.hirers_with_events(cursor.events, RELATIONSHIP_CHANGED))
+    report, changed = asyncio.run(_poll(seek_sync, cursor.events))
+    for error in report.errors:
+        context.log.warning("polling stopped early: %s", error)
     plan = plan_tick(
-        inbox, cursor, lambda h: context.instance.has_dynamic_partition(hirer_partitions.name, h)
+        seek_sync.inbox(),
+        cursor,
+        lambda h: context.instance.has_dynamic_partition(hirer_partitions.name, h),
     )
     context.log.info(
         "polled %d new events in %.1f s; %d hirer(s) with work, %d new, %d removed, "
@@ -79,4 +82,4 @@ def seek_applications(
     )
     if not plan.work and not plan.new_hirers and plan.cursor == cursor:
         return dg.SkipReason(f"no new events or callbacks past {cursor.to_json()}")
-    return sensor_result(plan, changed)
+    return sensor_result(plan, bool(changed))

@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     # --- Poller -------------------------------------------------------------------------------
     poll_time_budget_seconds: float = Field(default=40.0, gt=0, lt=60)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+    # Inside a sensor tick the poll shares Dagster's 60 s limit with the tick's own work.
+    sensor_poll_budget_seconds: float = Field(default=15.0, gt=0, lt=45)
 
     # --- Onderwijsregio v2 ------------------------------------------------------------------------
     onderwijsregio_url: str = "https://onderwijsregio.onderwijsin.nl/api/v2"

@@ -85,7 +85,7 @@ class AtsState:
             )
             for r in _records(warehouse.query(f"SELECT * FROM ats_uploads {where}", args))
         }
-        self.before = {k: v.model_dump() for k, v in self.uploads.items()}
+        self.uploads_before = {k: v.model_dump() for k, v in self.uploads.items()}
         self.candidates_before = {k: v.model_dump() for k, v in self.candidates.items()}
 
 
@@ -177,7 +177,7 @@ def _write(
     reports = StageReport("ats_candidates", hirer_id), StageReport("ats_uploads", hirer_id)
     for report, records, before, table in (
         (reports[0], state.candidates, state.candidates_before, "ats_candidates"),
-        (reports[1], state.uploads, state.before, "ats_uploads"),
+        (reports[1], state.uploads, state.uploads_before, "ats_uploads"),
     ):
         rows = []
         for key, record in records.items():
