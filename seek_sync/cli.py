@@ -159,13 +159,18 @@ def sync() -> None:
 def dev(
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
 ) -> None:
-    """The sandbox, the receiver and `dagster dev` (webserver + daemon) on the sandbox's data."""
+    """The sandbox, the receiver and `dagster dev` (webserver + daemon) on the sandbox's data.
+
+    Starts from scratch each time (`.seek-sync/dev` is emptied): a new sandbox is a new SEEK.
+    """
+    import shutil
     import subprocess
     from pathlib import Path
 
     from seek_sync.local_stack import local_stack
 
     home = Path(".seek-sync/dev").resolve()
+    shutil.rmtree(home, ignore_errors=True)
     with local_stack(home) as stack:
         typer.echo(f"sandbox {stack.sandbox.base_url}  receiver {stack.receiver_url}")
         typer.echo(f"DAGSTER_HOME={stack.dagster_home}  UI http://127.0.0.1:{port}")

@@ -174,7 +174,10 @@ class OnderwijsregioTarget:
             for batch in self.batches(todo):
                 await self._append(candidate, cand, batch, records)
         except SeekError as error:
-            log.warning("onderwijsregio push for %s stopped: %s", candidate.profile_id, error)
+            # The class only: the service's message may echo an email or a filename back.
+            log.warning(
+                "onderwijsregio push for %s stopped: %s", candidate.profile_id, type(error).__name__
+            )
             cand.error = str(error)
         return result
 
