@@ -124,6 +124,16 @@ class AtsTarget(Protocol):
         """Learn outcomes: from callbacks where they came, else by reading the ATS back."""
 
 
+def upload_record(
+    kind: str, candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]
+) -> UploadRecord:
+    """A working copy of the file's stored record, or a fresh `pending` one."""
+    known = uploads.get(file.attachment_id)
+    if known is not None:
+        return known.model_copy()
+    return UploadRecord(target=kind, hirer_id=candidate.hirer_id, attachment_id=file.attachment_id)
+
+
 def idempotency_key(*parts: str, attempt: int = 0) -> str:
     """A deterministic key per (target, hirer, application, attachment set[, retry attempt])."""
     text = "\x1f".join([*parts, str(attempt)])

@@ -34,6 +34,7 @@ from seek_sync.ats.base import (
     CandidateRecord,
     PushResult,
     UploadRecord,
+    upload_record,
 )
 from seek_sync.ats.kombo_api import (
     ALREADY_EXISTS,
@@ -50,7 +51,6 @@ from seek_sync.ats.kombo_files import (
     mime_of,
     person_fields,
     rejection,
-    upload_record,
 )
 from seek_sync.ats.targets import HirerTarget, TargetConfigError
 from seek_sync.seek.http import RetryPolicy
@@ -147,7 +147,7 @@ class KomboTarget:
         *,
         reconciling: bool,
     ) -> PushResult:
-        records = {f.attachment_id: upload_record(candidate, f, uploads) for f in files}
+        records = {f.attachment_id: upload_record(KIND, candidate, f, uploads) for f in files}
         cand = (current or candidate_record(candidate)).model_copy()
         result = PushResult(cand, list(records.values()))
         todo = [f for f in files if records[f.attachment_id].state not in SETTLED]

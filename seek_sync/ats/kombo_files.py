@@ -85,17 +85,6 @@ def match_stored(
     return False
 
 
-def upload_record(
-    candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]
-) -> UploadRecord:
-    known = uploads.get(file.attachment_id)
-    if known is not None:
-        return known.model_copy()
-    return UploadRecord(
-        target="kombo", hirer_id=candidate.hirer_id, attachment_id=file.attachment_id
-    )
-
-
 def candidate_record(candidate: AtsCandidate) -> CandidateRecord:
     return CandidateRecord(
         target="kombo",

@@ -27,6 +27,7 @@ from seek_sync.ats.base import (
     PushResult,
     UploadRecord,
     idempotency_key,
+    upload_record,
 )
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient, OrCandidate, RefusedError
 from seek_sync.seek.errors import SeekError
@@ -104,17 +105,6 @@ class OnderwijsregioTarget:
             KIND, candidate.hirer_id, candidate.profile_id, *ids, attempt=generation
         )
 
-    @staticmethod
-    def _record(
-        candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]
-    ) -> UploadRecord:
-        known = uploads.get(file.attachment_id)
-        if known is not None:
-            return known.model_copy()
-        return UploadRecord(
-            target=KIND, hirer_id=candidate.hirer_id, attachment_id=file.attachment_id
-        )
-
     # --- push ---------------------------------------------------------------------------------
     async def _find(self, candidate: AtsCandidate) -> OrCandidate | None:
         if candidate.email:
@@ -136,7 +126,7 @@ class OnderwijsregioTarget:
         current: CandidateRecord | None,
         uploads: Mapping[str, UploadRecord],
     ) -> PushResult:
-        records = {f.attachment_id: self._record(candidate, f, uploads) for f in files}
+        records = {f.attachment_id: upload_record(KIND, candidate, f, uploads) for f in files}
         todo = []
         for file in files:
             record = records[file.attachment_id]
