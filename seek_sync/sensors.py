@@ -1,10 +1,10 @@
 """`seek_applications`: poll SEEK into the inbox, then one run per hirer with new work."""
 
-import asyncio
 import time
 
 import dagster as dg
 
+from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_sync, hirers_refresh
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.events import RELATIONSHIP_CHANGED
@@ -12,16 +12,14 @@ from seek_sync.pipeline.hirers import refresh_relationships
 from seek_sync.pipeline.ticks import TickCursor, TickPlan, plan_tick
 from seek_sync.poller import PollReport, poll
 from seek_sync.resources import SeekSyncResource
+from seek_sync.seek.client import SeekClient
 
 
-async def _poll(seek_sync: SeekSyncResource, after_seq: int) -> tuple[PollReport, list[str]]:
+async def _poll(client: SeekClient, inbox: Inbox, after_seq: int) -> tuple[PollReport, list[str]]:
     """New events into the inbox; the relationships of hirers with a relationship event re-read."""
-    inbox = seek_sync.inbox()
-    async with seek_sync.seek() as client:
-        budget = client.settings.sensor_poll_budget_seconds
-        report = await poll(client, inbox, budget_seconds=budget)
-        changed = inbox.hirers_with_events(after_seq, RELATIONSHIP_CHANGED)
-        await refresh_relationships(client, inbox, changed)
+    report = await poll(client, inbox, budget_seconds=client.settings.sensor_poll_budget_seconds)
+    changed = inbox.hirers_with_events(after_seq, RELATIONSHIP_CHANGED)
+    await refresh_relationships(client, inbox, changed)
     return report, changed
 
 
@@ -61,11 +59,12 @@ def seek_applications(
     """Polls SEEK into the inbox (time-boxed), adds new hirers, requests one run per hirer."""
     started = time.monotonic()
     cursor = TickCursor.parse(context.cursor)
-    report, changed = asyncio.run(_poll(seek_sync, cursor.events))
+    inbox = seek_sync.inbox()
+    report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, cursor.events))
     for error in report.errors:
         context.log.warning("polling stopped early: %s", error)
     plan = plan_tick(
-        seek_sync.inbox(),
+        inbox,
         cursor,
         lambda h: context.instance.has_dynamic_partition(hirer_partitions.name, h),
     )

@@ -1,7 +1,5 @@
 """The files of a hirer: each attachment streamed into the blob store under the hirer's prefix."""
 
-import asyncio
-
 import dagster as dg
 
 from seek_sync.assets.metadata import result
@@ -29,17 +27,10 @@ def attachment_files(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """Each attachment downloaded and hashed while streaming, stored content-addressed."""
-    store = warehouse.open(seek_sync.settings())
-
-    async def run() -> dg.MaterializeResult:
-        async with seek_sync.seek() as client:
-            report = await sync_files(
-                client,
-                seek_sync.blobs(),
-                store,
-                context.partition_key,
-                retry_missing=config.retry_missing,
-            )
-        return result(report, seek_sync.endpoints())
-
-    return asyncio.run(run())
+    store, blobs = warehouse.open(seek_sync.settings()), seek_sync.blobs()
+    report = seek_sync.with_seek(
+        lambda client: sync_files(
+            client, blobs, store, context.partition_key, retry_missing=config.retry_missing
+        )
+    )
+    return result(report, seek_sync.endpoints())

@@ -1,7 +1,5 @@
 """The SEEK side of a hirer: its events, candidate profiles and attachment manifest."""
 
-import asyncio
-
 import dagster as dg
 
 from seek_sync.assets.metadata import result
@@ -23,16 +21,10 @@ class ProfilesConfig(dg.Config):
 @dg.asset(group_name="seek", pool="seek_api", kinds={"duckdb"})
 def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every SEEK hirer seen in the inbox, with its relationship state and ATS target."""
-    settings = seek_sync.settings()
-
-    async def run() -> dg.MaterializeResult:
-        async with seek_sync.seek() as client:
-            report = await sync_hirers(
-                client, seek_sync.inbox(), warehouse.open(settings), seek_sync.targets()
-            )
-        return result(report, seek_sync.endpoints())
-
-    return asyncio.run(run())
+    inbox, targets = seek_sync.inbox(), seek_sync.targets()
+    store = warehouse.open(seek_sync.settings())
+    report = seek_sync.with_seek(lambda client: sync_hirers(client, inbox, store, targets))
+    return result(report, seek_sync.endpoints())
 
 
 @dg.asset(
@@ -69,15 +61,12 @@ def candidate_profiles(
 ) -> dg.MaterializeResult:
     """Each application's candidate profile from SEEK's GraphQL API: typed columns plus JSON."""
     store = warehouse.open(seek_sync.settings())
-
-    async def run() -> dg.MaterializeResult:
-        async with seek_sync.seek() as client:
-            report = await sync_profiles(
-                client, store, context.partition_key, retry_settled=config.refetch_settled
-            )
-        return result(report, seek_sync.endpoints())
-
-    return asyncio.run(run())
+    report = seek_sync.with_seek(
+        lambda client: sync_profiles(
+            client, store, context.partition_key, retry_settled=config.refetch_settled
+        )
+    )
+    return result(report, seek_sync.endpoints())
 
 
 @dg.asset(

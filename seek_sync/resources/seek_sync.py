@@ -4,9 +4,11 @@ Settings (secrets included) are read from the `SEEK_SYNC_*` environment when a s
 never at import and never into Dagster config, so no secret reaches the UI or the event log.
 """
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -22,6 +24,7 @@ from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import SignedBlobSource
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+T = TypeVar("T")
 
 
 class SeekSyncResource(dg.ConfigurableResource):
@@ -52,6 +55,15 @@ class SeekSyncResource(dg.ConfigurableResource):
         settings = self.settings()
         async with http_client(settings) as http:
             yield SeekClient(http, settings)
+
+    def with_seek(self, work: Callable[[SeekClient], Awaitable[T]]) -> T:
+        """Run `work` with a SEEK client to completion, from synchronous Dagster code."""
+
+        async def run() -> T:
+            async with self.seek() as client:
+                return await work(client)
+
+        return asyncio.run(run())
 
     @asynccontextmanager
     async def target(self, hirer_id: str) -> AsyncIterator[AtsTarget | None]:
