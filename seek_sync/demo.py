@@ -34,10 +34,6 @@ class DriveReport:
     failed: list[str] = field(default_factory=list)
 
 
-def fakes_idle(stack: LocalStack) -> bool:
-    return bool(stack.sandbox.state.fakes["onderwijsregio"].engine.idle())
-
-
 def drive_until_idle(driver: Driver, stack: LocalStack, report: DriveReport) -> None:
     """Tick until a tick runs nothing while the ATS fakes have nothing in flight."""
     for _ in range(60):
@@ -45,11 +41,9 @@ def drive_until_idle(driver: Driver, stack: LocalStack, report: DriveReport) -> 
         report.ticks += 1
         report.runs += outcome.ran
         report.failed += outcome.runs_failed
-        if outcome.ran == 0 and fakes_idle(stack):
+        if outcome.ran == 0 and stack.fakes_idle():
             return
-        deadline = time.monotonic() + 30
-        while not fakes_idle(stack) and time.monotonic() < deadline:
-            time.sleep(0.02)
+        stack.wait_for_fakes()
     report.failed.append("still busy after 60 ticks")
 
 
@@ -82,15 +76,6 @@ def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
             row["bytes"] += sum(a.size for a in present)
             row["not_stored"] += len(app.attachments) - len(present)
     return out
-
-
-def at_the_fakes(stack: LocalStack) -> dict[str, int]:
-    """Files each ATS fake has stored."""
-    fakes = stack.sandbox.state.fakes
-    return {
-        "onderwijsregio": len(fakes["onderwijsregio"].uploads),
-        "kombo": sum(len(files) for files in fakes["kombo"].store.attachments.values()),
-    }
 
 
 def repeat_applicants(stack: LocalStack) -> int:
@@ -134,7 +119,7 @@ def check(
         if row.open:
             problems.append(f"{hirer_id}: {row.open} upload(s) neither confirmed nor rejected")
     problems += [f"created twice at {where}" for where in duplicate_people(stack)]
-    stored = at_the_fakes(stack)
+    stored = stack.files_at_fakes()
     for kind in ("onderwijsregio", "kombo"):
         confirmed = int(table[table.mapped_target == kind].confirmed.sum())
         received = stored[kind] - (kombo_before if kind == "kombo" else 0)
@@ -165,7 +150,7 @@ def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-s
     config = SandboxConfig(applications=applications, hirers=hirers, edge_cases=True)
     drive = DriveReport()
     with local_stack(home.resolve(), config, kinds=DEMO_KINDS) as stack:
-        kombo_before = at_the_fakes(stack)["kombo"]  # the fake's own seeded applications
+        kombo_before = stack.files_at_fakes()["kombo"]  # the fake's own seeded applications
         print(f"sandbox  {stack.sandbox.base_url}   receiver {stack.receiver_url}")
         for hirer_id, kind in stack.targets.items():
             print(f"  {hirer_id:<44} -> {kind}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -42,6 +43,25 @@ class LocalStack:
     @property
     def info(self) -> dict[str, Any]:
         return self.sandbox.info()
+
+    def fakes_idle(self) -> bool:
+        """No Onderwijsregio mutation or callback in flight (Kombo answers synchronously)."""
+        return bool(self.sandbox.state.fakes["onderwijsregio"].engine.idle())
+
+    def wait_for_fakes(self, seconds: float = 30.0) -> bool:
+        """Wait (up to `seconds`) until the ATS fakes are idle; whether they are."""
+        deadline = time.monotonic() + seconds
+        while not self.fakes_idle() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return self.fakes_idle()
+
+    def files_at_fakes(self) -> dict[str, int]:
+        """Files each ATS fake has stored (Kombo's own seeded applications' files included)."""
+        fakes = self.sandbox.state.fakes
+        return {
+            "onderwijsregio": len(fakes["onderwijsregio"].uploads),
+            "kombo": sum(len(files) for files in fakes["kombo"].store.attachments.values()),
+        }
 
 
 def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:

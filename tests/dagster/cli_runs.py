@@ -6,12 +6,10 @@ child process started with this environment works on the same inbox, warehouse, 
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +17,6 @@ import dagster as dg
 
 from seek_sync.jobs import HIRER_ASSETS
 from seek_sync.local_stack import PROJECT_ROOT, LocalStack
-from seek_sync.poller import PollReport, poll
-from seek_sync.resources import SeekSyncResource
 from seek_sync.store.warehouse import Warehouse
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
@@ -40,17 +36,6 @@ TIMESTAMPS = frozenset({"fetched_at", "downloaded_at", "updated_at"})
 LOCK_FAILURES = ("could not set lock", "conflicting lock", "lock on file")
 
 Rows = dict[str, list[tuple[Any, ...]]]
-
-
-def poll_inbox() -> PollReport:
-    """What one sensor tick does first: SEEK's events into the inbox (no run is started)."""
-    resource = SeekSyncResource()
-
-    async def run() -> PollReport:
-        async with resource.seek() as client:
-            return await poll(client, resource.inbox(), budget_seconds=30)
-
-    return asyncio.run(run())
 
 
 def add_hirer_partitions(hirers: list[str]) -> None:
@@ -95,24 +80,6 @@ def materialize_all(hirers: list[str], run_config: dict[str, Any]) -> dict[str, 
     """One process per hirer, all started before any is waited for."""
     processes = {hirer_id: materialize(hirer_id, run_config) for hirer_id in hirers}
     return {hirer_id: finish(process) for hirer_id, process in processes.items()}
-
-
-def wait_for_fakes(stack: LocalStack, seconds: float = 60.0) -> bool:
-    """Wait until the Onderwijsregio fake has no mutation or callback in flight."""
-    engine = stack.sandbox.state.fakes["onderwijsregio"].engine
-    deadline = time.monotonic() + seconds
-    while not engine.idle() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return bool(engine.idle())
-
-
-def uploads_at_fakes(stack: LocalStack) -> dict[str, int]:
-    """Every file each ATS fake has stored (Kombo's seeded applications' files included)."""
-    fakes = stack.sandbox.state.fakes
-    return {
-        "onderwijsregio": len(fakes["onderwijsregio"].uploads),
-        "kombo": sum(len(files) for files in fakes["kombo"].store.attachments.values()),
-    }
 
 
 def _plain(value: Any, stack: LocalStack) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,10 +10,9 @@ import pytest
 
 from seek_sync.inbox import Inbox
 from seek_sync.local_stack import LocalStack, local_stack
-from seek_sync.poller import poll
+from seek_sync.poller import PollReport, poll
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.store.warehouse import Warehouse
 
 RESOURCES = {"seek_sync": SeekSyncResource(), "warehouse": WarehouseResource()}
@@ -41,21 +39,13 @@ def warehouse_of(stack: LocalStack) -> Warehouse:
     return Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
 
 
-def poll_into_inbox(stack: LocalStack) -> int:
-    """Every sandbox event into the inbox (what the sensor's poll does); returns how many."""
-
-    async def run() -> int:
-        async with http_client(stack.settings) as http:
-            report = await poll(
-                SeekClient(http, stack.settings), inbox_of(stack), budget_seconds=30
-            )
-            return report.events_new
-
-    return asyncio.run(run())
+def poll_inbox() -> PollReport:
+    """What a sensor tick does first: SEEK's events into the inbox (no run is started)."""
+    resource = SeekSyncResource()
+    inbox = resource.inbox()
+    return resource.with_seek(lambda client: poll(client, inbox, budget_seconds=30))
 
 
 def ats_files_stored(stack: LocalStack) -> int:
-    """Files the two ATS fakes hold (Kombo's seeded applications have none)."""
-    fakes = stack.sandbox.state.fakes
-    kombo = sum(len(files) for files in fakes["kombo"].store.attachments.values())
-    return len(fakes["onderwijsregio"].uploads) + kombo
+    """Files the two ATS fakes hold together."""
+    return sum(stack.files_at_fakes().values())

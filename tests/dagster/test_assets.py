@@ -17,7 +17,7 @@ from seek_sync.assets.seek import (
     hirers,
 )
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import RESOURCES, inbox_of, poll_into_inbox, warehouse_of
+from tests.dagster.conftest import RESOURCES, inbox_of, poll_inbox, warehouse_of
 
 STAGES: list[Any] = [
     application_events,
@@ -44,7 +44,7 @@ def materialization(result: dg.ExecuteInProcessResult, key: str) -> dict[str, An
 @pytest.fixture
 def hirer(stack: LocalStack, instance: dg.DagsterInstance) -> str:
     """An Onderwijsregio hirer with applications, its partition added, events in the inbox."""
-    assert poll_into_inbox(stack) > 0
+    assert poll_inbox().events_new > 0
     world = stack.sandbox.state.world
     hirer_id = next(
         h
@@ -99,7 +99,7 @@ def test_each_stage_materializes_and_a_second_run_changes_nothing(
     assert len(evaluations) == 3 and all(e.passed for e in evaluations)
 
     stack_fake = stack.sandbox.state.fakes["onderwijsregio"]
-    assert _wait_idle(stack)
+    assert stack.wait_for_fakes(20)
     again = dg.materialize(STAGES, partition_key=hirer, instance=instance, resources=RESOURCES)
     assert again.success
     before = len(stack_fake.uploads)
@@ -128,15 +128,3 @@ def test_metadata_previews_hold_ids_and_states_never_personal_data(
     for person in people:
         assert person.email not in text
         assert not person.family or person.family not in text
-
-
-def _wait_idle(stack: LocalStack) -> bool:
-    import time
-
-    deadline = time.monotonic() + 20
-    engine = stack.sandbox.state.fakes["onderwijsregio"].engine
-    while not engine.idle():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True

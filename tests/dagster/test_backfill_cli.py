@@ -29,8 +29,6 @@ from tests.dagster.cli_runs import (
     IN_PROCESS,
     lock_failures,
     materialize_all,
-    uploads_at_fakes,
-    wait_for_fakes,
     warehouse_rows,
 )
 
@@ -71,7 +69,7 @@ def backfill(stack: LocalStack) -> None:
         assert code == 0, f"{hirer_id}: exit {code}\n{output[-4000:]}"
         assert "RUN_SUCCESS" in output, output[-4000:]
         assert not lock_failures(output)
-    assert wait_for_fakes(stack), "the Onderwijsregio fake is still busy"
+    assert stack.wait_for_fakes(60), "the Onderwijsregio fake is still busy"
 
 
 def test_backfill_is_idempotent_and_rederives_without_new_uploads(tmp_path: Path) -> None:
@@ -81,7 +79,7 @@ def test_backfill_is_idempotent_and_rederives_without_new_uploads(tmp_path: Path
         with dg.DagsterInstance.get() as instance:
             drive_until_idle(Driver(instance, log_level="WARNING"), stack, drive)
         assert drive.failed == [] and drive.runs >= 2
-        first, sent, states = warehouse_rows(stack), uploads_at_fakes(stack), upload_states(stack)
+        first, sent, states = warehouse_rows(stack), stack.files_at_fakes(), upload_states(stack)
         before = uploads(stack)
         assert sorted(states) == sorted(stack.targets)
         assert all(set(by_state) == {"confirmed"} for by_state in states.values()), states
@@ -89,7 +87,7 @@ def test_backfill_is_idempotent_and_rederives_without_new_uploads(tmp_path: Path
 
         # 1. A second run of each partition changes nothing, here or at the ATS.
         backfill(stack)
-        assert uploads_at_fakes(stack) == sent
+        assert stack.files_at_fakes() == sent
         assert warehouse_rows(stack) == first
 
         # 2. Without the warehouse, the partition is re-derived from the inbox and the blobs.
@@ -100,13 +98,13 @@ def test_backfill_is_idempotent_and_rederives_without_new_uploads(tmp_path: Path
         rebuilt = warehouse_rows(stack)
         for table in SEEK_SIDE:
             assert rebuilt[table] == first[table], table
-        assert uploads_at_fakes(stack) == sent, "a re-derived warehouse re-sent files to an ATS"
+        assert stack.files_at_fakes() == sent, "a re-derived warehouse re-sent files to an ATS"
         assert refused(stack) == []
 
         # 3. One more run settles what the re-derived run left waiting for its callback, still
         # without sending anything: every file is confirmed, as at the start.
         backfill(stack)
-        assert uploads_at_fakes(stack) == sent
+        assert stack.files_at_fakes() == sent
         assert uploads(stack) == before
         assert upload_states(stack) == states
 

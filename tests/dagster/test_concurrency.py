@@ -27,11 +27,9 @@ from tests.dagster.cli_runs import (
     add_hirer_partitions,
     lock_failures,
     materialize_all,
-    poll_inbox,
-    uploads_at_fakes,
-    wait_for_fakes,
     warehouse_rows,
 )
+from tests.dagster.conftest import poll_inbox
 
 # Five hirers, the last without a relationship: four to sync, two per ATS kind.
 CONFIG = SandboxConfig(applications=24, hirers=5, edge_cases=False)
@@ -135,7 +133,7 @@ def settle(stack: LocalStack, hirers: list[str], instance: dg.DagsterInstance) -
             return
         for hirer_id in hirers:
             assert job.execute_in_process(instance=instance, partition_key=hirer_id).success
-            assert wait_for_fakes(stack)
+            assert stack.wait_for_fakes(60)
     assert open_work(stack) == 0, "uploads still open after settling"
 
 
@@ -145,11 +143,11 @@ def at_once(home: Path) -> Outcome:
         for hirer_id, (code, output) in materialize_all(hirers, MULTIPROCESS).items():
             assert code == 0, f"{hirer_id}: exit {code}\n{output[-4000:]}"
             assert "RUN_SUCCESS" in output and not lock_failures(output), output[-4000:]
-        assert wait_for_fakes(stack)
+        assert stack.wait_for_fakes(60)
         with dg.DagsterInstance.get() as instance:
             check_instance(instance, hirers)
             settle(stack, hirers, instance)
-        return Outcome(warehouse_rows(stack, ignore=ATS_IDS), uploads_at_fakes(stack))
+        return Outcome(warehouse_rows(stack, ignore=ATS_IDS), stack.files_at_fakes())
 
 
 def one_by_one(home: Path) -> Outcome:
@@ -163,9 +161,9 @@ def one_by_one(home: Path) -> Outcome:
                     instance=instance, partition_key=hirer_id, raise_on_error=False
                 )
                 assert result.success, hirer_id
-                assert wait_for_fakes(stack)
+                assert stack.wait_for_fakes(60)
             settle(stack, hirers, instance)
-        return Outcome(warehouse_rows(stack, ignore=ATS_IDS), uploads_at_fakes(stack))
+        return Outcome(warehouse_rows(stack, ignore=ATS_IDS), stack.files_at_fakes())
 
 
 def test_four_hirers_at_once_succeed_and_match_one_by_one(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from seek_sync.demo import DriveReport, check, drive_until_idle, fakes_idle
+from seek_sync.demo import DriveReport, check, drive_until_idle
 from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack
 from seek_sync.store.summary import per_hirer
@@ -37,7 +37,7 @@ def test_events_to_confirmed_uploads_then_a_rerun_changes_nothing(
     job = driver.defs.resolve_job_def("hirer_sync")
     for hirer_id in driver.hirers():
         assert job.execute_in_process(instance=instance, partition_key=hirer_id).success
-    assert fakes_idle(stack)
+    assert stack.fakes_idle()
     assert ats_files_stored(stack) == stored
     assert per_hirer(warehouse_of(stack)).equals(table)
 

@@ -23,7 +23,7 @@ import dagster as dg
 import duckdb
 import pytest
 
-from seek_sync.demo import DEMO_KINDS, DriveReport, at_the_fakes, drive_with_webhooks
+from seek_sync.demo import DEMO_KINDS, DriveReport, drive_with_webhooks
 from seek_sync.driver import Driver
 from seek_sync.local_stack import local_stack
 from seek_sync.sandbox.config import SandboxConfig
@@ -108,12 +108,12 @@ def run_demo_flow(home: Path) -> Finished:
     env = {"SEEK_SYNC_BLOB_SIGNING_SECRET": SECRETS["blob_signing_secret"]}
     drive = DriveReport()
     with local_stack(home, leak_config(), kinds=DEMO_KINDS, extra_env=env) as stack:
-        before = at_the_fakes(stack)
+        before = stack.files_at_fakes()
         with dg.DagsterInstance.get() as instance:
             driver = Driver(instance, log_level="DEBUG")
             drive_with_webhooks(driver, stack, drive)
             dagster = dagster_haystacks(instance)
-        stored = {k: v - before[k] for k, v in at_the_fakes(stack).items()}
+        stored = {k: v - before[k] for k, v in stack.files_at_fakes().items()}
         webhook_events, callbacks = _inbox_counts(stack.settings.inbox_path)
         people: dict[str, str] = {}
         persons = [c.person for c in stack.sandbox.state.world.candidates.values()]
