@@ -88,16 +88,22 @@ def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:
     return {"hirers": entries}
 
 
+# Setting -> key of the sandbox's start-up line, for every SEEK URL and credential.
+SEEK_FROM_INFO = {
+    "seek_client_id": "client_id",
+    "seek_client_secret": "client_secret",
+    "seek_audience": "audience",
+    "seek_token_url": "seek_token_url",
+    "seek_graphql_url": "seek_graphql_url",
+    "seek_scheme_id": "scheme_id",
+    "seek_webhook_secret": "webhook_secret",
+}
+
+
 def stack_environment(info: dict[str, Any], home: Path, receiver_url: str) -> dict[str, str]:
     """Every `SEEK_SYNC_*` variable a run needs to work against this sandbox."""
-    return {
-        "SEEK_SYNC_SEEK_CLIENT_ID": info["client_id"],
-        "SEEK_SYNC_SEEK_CLIENT_SECRET": info["client_secret"],
-        "SEEK_SYNC_SEEK_AUDIENCE": info["audience"],
-        "SEEK_SYNC_SEEK_TOKEN_URL": info["seek_token_url"],
-        "SEEK_SYNC_SEEK_GRAPHQL_URL": info["seek_graphql_url"],
-        "SEEK_SYNC_SEEK_SCHEME_ID": info["scheme_id"],
-        "SEEK_SYNC_SEEK_WEBHOOK_SECRET": info["webhook_secret"],
+    seek = {f"SEEK_SYNC_{name.upper()}": info[key] for name, key in SEEK_FROM_INFO.items()}
+    return seek | {
         "SEEK_SYNC_ONDERWIJSREGIO_URL": info["onderwijsregio_url"],
         "SEEK_SYNC_ONDERWIJSREGIO_CALLBACK_SECRET": info["onderwijsregio_callback_secret"],
         "SEEK_SYNC_KOMBO_URL": info["kombo_url"],
@@ -165,14 +171,5 @@ def local_stack(
 
 def sandbox_settings(info: dict[str, Any], home: Path, **overrides: Any) -> Settings:
     """Settings (without touching the environment) that point every SEEK URL at a sandbox."""
-    return load_settings(
-        seek_client_id=info["client_id"],
-        seek_client_secret=info["client_secret"],
-        seek_audience=info["audience"],
-        seek_token_url=info["seek_token_url"],
-        seek_graphql_url=info["seek_graphql_url"],
-        seek_scheme_id=info["scheme_id"],
-        seek_webhook_secret=info["webhook_secret"],
-        home=home,
-        **overrides,
-    )
+    seek = {name: info[key] for name, key in SEEK_FROM_INFO.items()}
+    return load_settings(**seek, home=home, **overrides)

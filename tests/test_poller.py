@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox
+from seek_sync.local_stack import SEEK_FROM_INFO
 from seek_sync.poller import CURSOR_NAME, poll
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
@@ -120,13 +121,7 @@ def test_poll_command_once(own_sandbox: SandboxServer, tmp_path: Path) -> None:
     env = {
         **os.environ,
         "SEEK_SYNC_HOME": str(tmp_path),
-        "SEEK_SYNC_SEEK_CLIENT_ID": info["client_id"],
-        "SEEK_SYNC_SEEK_CLIENT_SECRET": info["client_secret"],
-        "SEEK_SYNC_SEEK_AUDIENCE": info["audience"],
-        "SEEK_SYNC_SEEK_TOKEN_URL": info["seek_token_url"],
-        "SEEK_SYNC_SEEK_GRAPHQL_URL": info["seek_graphql_url"],
-        "SEEK_SYNC_SEEK_SCHEME_ID": info["scheme_id"],
-        "SEEK_SYNC_SEEK_WEBHOOK_SECRET": info["webhook_secret"],
+        **{f"SEEK_SYNC_{name.upper()}": info[key] for name, key in SEEK_FROM_INFO.items()},
     }
     result = subprocess.run(
         [sys.executable, "-m", "seek_sync.cli", "poll", "--once"],
