@@ -88,11 +88,16 @@ class AtsState:
         self.uploads_before = {k: v.model_dump() for k, v in self.uploads.items()}
         self.candidates_before = {k: v.model_dump() for k, v in self.candidates.items()}
 
+    def settled(self, attachment_id: str) -> bool:
+        record = self.uploads.get(attachment_id)
+        return record is not None and record.state in DONE
+
 
 def load_work(
-    warehouse: Warehouse, blobs: BlobStore, hirer_id: str
+    warehouse: Warehouse, blobs: BlobStore, hirer_id: str, state: AtsState
 ) -> dict[str, list[tuple[AtsCandidate, list[AtsFile]]]]:
-    """SEEK candidate -> its applications (oldest first), each with its stored files."""
+    """SEEK candidate -> its applications (oldest first) with a stored file not yet confirmed or
+    rejected, each with all its stored files; settled applications cost no profile parsing."""
     profiles = _records(
         warehouse.query(
             "SELECT profile_id, candidate_id, job_reference, raw_json FROM candidate_profiles "
@@ -114,10 +119,11 @@ def load_work(
         by_profile.setdefault(row["profile_id"], []).append(ats_file(blobs, hirer_id, row))
     work: dict[str, list[tuple[AtsCandidate, list[AtsFile]]]] = {}
     for row in profiles:
+        found = by_profile.get(row["profile_id"], [])
+        if all(state.settled(f.attachment_id) for f in found):
+            continue  # no file, or every file confirmed or rejected
         candidate = ats_candidate(hirer_id, row)
-        found = by_profile.get(candidate.profile_id, [])
-        if found:
-            work.setdefault(candidate.seek_candidate_id, []).append((candidate, found))
+        work.setdefault(candidate.seek_candidate_id, []).append((candidate, found))
     return work
 
 
@@ -134,8 +140,6 @@ async def _one_candidate(
             for f in files
             if f.attachment_id in state.uploads
         }
-        if len(uploads) == len(files) and all(u.state in DONE for u in uploads.values()):
-            continue
         waiting = any(u.state in WAITING for u in uploads.values())
         if current is not None and (waiting or current.state == "pending_create"):
             result = await target.reconcile(candidate, files, current, uploads, callbacks)
@@ -157,7 +161,7 @@ async def sync_ats(
 ) -> tuple[StageReport, StageReport]:
     """Push every application with unsettled files; returns the candidates' and uploads' reports."""
     state = AtsState(warehouse, target.kind, hirer_id)
-    work = load_work(warehouse, blobs, hirer_id)
+    work = load_work(warehouse, blobs, hirer_id, state)
     stored = await asyncio.to_thread(inbox.callbacks_for_hirer, hirer_id, target.kind)
     callbacks = callback_bodies.results([c.raw for c in stored])
     gate = asyncio.Semaphore(concurrency)
