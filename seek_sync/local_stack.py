@@ -71,12 +71,13 @@ def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:
     related = sorted(h.id for h in world.hirers.values() if h.relationship)
     entries: dict[str, Any] = {}
     kombo_jobs = {job.remote_id: job.id for job in sandbox.state.fakes["kombo"].store.jobs.values()}
+    references: dict[str, set[str]] = {}
+    for job in world.jobs.values():
+        references.setdefault(job.hirer_id, set()).add(job.seek_hirer_job_reference)
     for index, hirer_id in enumerate(related):
         kind = kinds[index % len(kinds)]
         if kind == "kombo":
-            refs = {
-                j.seek_hirer_job_reference for j in world.jobs.values() if j.hirer_id == hirer_id
-            }
+            refs = references.get(hirer_id, set())
             entries[hirer_id] = {
                 "target": "kombo",
                 "api_key_env": KOMBO_KEY_ENV,

@@ -1,7 +1,8 @@
 """`/_sandbox/...`: the sandbox's own control surface for tests, demos and benchmarks.
 
 Not part of any real API: read request counts and headers, inject faults, add applications, remove a
-hirer relationship or an attachment, replay events, and push signed webhooks.
+hirer relationship or an attachment, replay events, push signed webhooks, and (`ats_ledger`) read
+what the ATS fakes hold.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from seek_sync.sandbox import ats_ledger
 from seek_sync.sandbox.faults import Fault
 from seek_sync.sandbox.state import STATE, SandboxState
 from seek_sync.sandbox.webhooks import WebhookSender
@@ -108,10 +110,19 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 
 async def add_applications(request: web.Request) -> web.Response:
-    """New applications; pushed as signed webhooks too when a webhook URL is configured."""
+    """New applications (to the `hirers` ids only, if given); pushed as signed webhooks too when a
+    webhook URL is configured."""
     state = _state(request)
     body = await _json_body(request)
-    events = state.world.add_applications(int(body.get("count", 1)))
+    hirers = body.get("hirers")
+    if hirers is not None and not (
+        isinstance(hirers, list) and all(isinstance(h, str) for h in hirers)
+    ):
+        return _bad(ValueError("hirers must be a list of hirer ids"))
+    unknown = [h for h in hirers or [] if h not in state.world.hirers]
+    if unknown:
+        return web.json_response({"error": "unknown hirer", "hirers": unknown}, status=404)
+    events = state.world.add_applications(int(body.get("count", 1)), hirers)
     answer: dict[str, Any] = {"events": [e.id for e in events]}
     if state.config.webhook_url:
         sender = WebhookSender(state.config.webhook_url, state.config.webhook_secret)
@@ -180,3 +191,4 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/_sandbox/attachments/remove", remove_attachment, name="admin.attachments")
     r.add_post("/_sandbox/events/replay", replay_events, name="admin.replay")
     r.add_post("/_sandbox/webhooks/deliver", deliver_webhooks, name="admin.webhooks")
+    ats_ledger.add_routes(app)

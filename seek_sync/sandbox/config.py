@@ -16,7 +16,10 @@ class SandboxConfig(BaseModel):
     port: int = Field(default=0, ge=0, le=65535, description="0 picks a free port")
     seed: int = 7
     applications: int = Field(default=60, ge=0)
-    hirers: int = Field(default=4, ge=1)
+    hirers: int = Field(default=4, ge=1, description="above 10, every hirer is related")
+    busy_hirers: int | None = Field(
+        default=None, ge=1, description="applications go to only this many related hirers"
+    )
     edge_cases: bool = True
 
     # Demo credentials (Playground-style: test audience, public-test scheme).

@@ -244,3 +244,13 @@ OTHER_DOCUMENTS = [
     ("Working with Children Check", ["jpeg", "pdf"]),
 ]
 # fmt: on
+
+
+def branch_hirer(index: int) -> tuple[str, str]:
+    """Hirer number `index` (from `len(HIRERS)` on) of a big world: a named branch of a hirer.
+
+    Unique for every index: "Kauri Health Network – Fitzroy", then "… – Fitzroy 2" and so on.
+    """
+    name, sector = HIRERS[index % len(HIRERS)]
+    rounds, place = divmod(index // len(HIRERS) - 1, len(PLACES))
+    return f"{name} – {PLACES[place][0]}{f' {rounds + 1}' if rounds else ''}", sector

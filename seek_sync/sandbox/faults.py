@@ -11,6 +11,7 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from signal import SIGKILL
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -24,6 +25,7 @@ FaultKind = Literal[
     "slow_body",  # send the body in small pieces, `delay` seconds apart in total
     "expire_token",  # revoke every issued token, then answer normally
     "lose_response",  # do the work, then drop the connection (the client never hears back)
+    "kill",  # do the work, send `signal` (SIGKILL) to process `pid`, then drop the connection
 ]
 
 
@@ -37,6 +39,8 @@ class Fault(BaseModel):
     status: int = Field(default=503, ge=400, le=599)
     retry_after: float = Field(default=1.0, ge=0)
     delay: float = Field(default=0.5, ge=0)
+    pid: int | None = Field(default=None, ge=1, description="`kill`: the process to signal")
+    signal: int = Field(default=int(SIGKILL), ge=1, le=64, description="`kill`: which signal")
 
 
 class RecordedRequest(BaseModel):

@@ -3,21 +3,32 @@
 Each kind is a small genuine document showing `title` and `lines` (a PDF, an OOXML package, RTF,
 UTF-8 text, a PNG, a baseline JPEG, a zip archive, a PE stub), padded to an exact byte size where
 readers ignore it: an unreferenced PDF stream, a stored zip member, an ignorable RTF destination,
-private PNG chunks, JPEG comments. Padding repeats one 64 KiB block drawn from `random.Random(seed)`
-and is streamed, never materialised: a 25 MiB file costs a few hundred KiB of memory.
+private PNG chunks, JPEG comments. Padding repeats a shared 64 KiB block picked by `seed`
+(`file_parts.py`) and is streamed, never materialised: a 25 MiB file costs a few hundred KiB of
+memory, and a download costs little more CPU than laying out its own text.
 """
 
 from __future__ import annotations
 
-import random
 import struct
 import textwrap
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache, lru_cache
-from typing import NamedTuple
 from xml.sax.saxutils import escape
+
+from seek_sync.sandbox.file_parts import (
+    BLOCK,
+    Fill,
+    Part,
+    binary_block,
+    chunks,
+    fill_crc,
+    sizes,
+    text_block,
+    total,
+)
 
 KINDS: tuple[str, ...] = ("pdf", "docx", "rtf", "txt", "png", "jpeg", "zip", "exe")
 MIME: dict[str, str] = {
@@ -32,80 +43,29 @@ MIME: dict[str, str] = {
 }
 EXTENSION: dict[str, str] = {kind: "." + kind for kind in KINDS} | {"jpeg": ".jpg"}
 
-_BLOCK = 65536
 _MAX_SIZE = 0xFFFFFFFF  # zip offsets and PE sizes are 32-bit
-_WORDS = ("delivered", "supported", "managed", "reported", "rosters", "customers", "quality")
-
-
-class _Fill(NamedTuple):
-    """The first `n` bytes of `block`, repeated end to end."""
-
-    block: bytes
-    n: int
-
-
-_Part = bytes | _Fill
-
-
-@lru_cache(maxsize=8)
-def _binary(seed: int) -> bytes:
-    return random.Random(seed).randbytes(_BLOCK)
-
-
-@lru_cache(maxsize=8)
-def _text(seed: int) -> bytes:
-    """ASCII lines without backslashes or braces, starting and ending with a newline."""
-    rng, out, used = random.Random(f"text:{seed}"), ["\n"], 1
-    while True:
-        words = rng.choices(_WORDS, k=rng.randint(5, 11))
-        line = " ".join(words).capitalize() + "." if rng.random() < 0.7 else ""
-        line = line or "Reference available on request."
-        if used + len(line) + 1 > _BLOCK - 1:
-            break
-        out.append(line + "\n")
-        used += len(line) + 1
-    return ("".join(out) + " " * (_BLOCK - 1 - used) + "\n").encode("ascii")
-
-
-_Builder = Callable[[int, int, str, list[str]], list[_Part]]
-
-
-def _total(parts: Sequence[_Part]) -> int:
-    return sum(part.n if isinstance(part, _Fill) else len(part) for part in parts)
-
-
-def _crc(fill: _Fill, crc: int = 0) -> int:
-    full, rest = divmod(fill.n, len(fill.block))
-    for _ in range(full):
-        crc = zlib.crc32(fill.block, crc)
-    return zlib.crc32(memoryview(fill.block)[:rest], crc)
-
-
-def _sizes(room: int, overhead: int, most: int) -> list[int]:
-    """Payload sizes of the fewest segments (`overhead` + 0..`most` bytes each) filling `room`."""
-    count, sizes = max(1, -(-room // (overhead + most))), []
-    payload = room - overhead * count
-    for _ in range(count):
-        sizes.append(min(most, payload))
-        payload -= sizes[-1]
-    return sizes
+_Builder = Callable[[int, int, str, list[str]], list[Part]]
 
 
 def _pdf_text(text: str) -> str:
     """The body of a PDF literal string in WinAnsiEncoding, kept ASCII with octal escapes."""
+    return "".join(map(_pdf_char, text))
+
+
+@lru_cache(maxsize=4096)
+def _pdf_char(char: str) -> str:
+    try:
+        raw = char.encode("cp1252")
+    except UnicodeEncodeError:  # drop accents cp1252 lacks (ő -> o), else "?"
+        raw = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore") or b"?"
     out = []
-    for char in text:
-        try:
-            raw = char.encode("cp1252")
-        except UnicodeEncodeError:  # drop accents cp1252 lacks (ő -> o), else "?"
-            raw = unicodedata.normalize("NFKD", char).encode("cp1252", "ignore") or b"?"
-        for byte in raw:
-            escaped = "\\" + chr(byte) if byte in b"()\\" else chr(byte)
-            out.append(escaped if 32 <= byte < 127 else f"\\{byte:03o}")
+    for byte in raw:
+        escaped = "\\" + chr(byte) if byte in b"()\\" else chr(byte)
+        out.append(escaped if 32 <= byte < 127 else f"\\{byte:03o}")
     return "".join(out)
 
 
-def _pdf(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
+def _pdf(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
     rows = [row for line in lines for row in (textwrap.wrap(line, 88) or [""])]
     pages = [rows[:48]] + [rows[i : i + 50] for i in range(48, len(rows), 50)]
     kids = " ".join(f"{5 + 2 * i} 0 R" for i in range(len(pages)))
@@ -143,21 +103,21 @@ def _pdf(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
     xref += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
     trailer = f"<< /Size {len(offsets) + 1} /Root 1 0 R /Info 4 0 R{' ' * slack} >>"
     xref += f"trailer\n{trailer}\nstartxref\n{fixed + n}\n%%EOF\n".encode()
-    return [bytes(head), pad_head % n, _Fill(_binary(seed), n), pad_tail + xref]
+    return [bytes(head), pad_head % n, Fill(binary_block(seed), n), pad_tail + xref]
 
 
-def _zip(members: list[tuple[str, bytes]], pad_name: str, pad: _Fill) -> list[_Part]:
+def _zip(members: list[tuple[str, bytes]], pad_name: str, pad: Fill) -> list[Part]:
     """A zip of deflated `members`, then `pad` stored as `pad_name`; DOS date 1980-01-01."""
-    parts: list[_Part] = []
+    parts: list[Part] = []
     central, offset = bytearray(), 0
     for name, data in [*members, (pad_name, b"")]:
         if name == pad_name:
-            method, crc, usize, payload = 0, _crc(pad), pad.n, pad
+            method, crc, usize, payload = 0, fill_crc(pad), pad.n, pad
         else:
             packer = zlib.compressobj(9, zlib.DEFLATED, -15)
             method, crc, usize = 8, zlib.crc32(data), len(data)
             payload = packer.compress(data) + packer.flush()
-        raw, size = name.encode("ascii"), _total([payload])
+        raw, size = name.encode("ascii"), total([payload])
         common = struct.pack("<HHHHIIIHH", 0, method, 0, 0x21, crc, size, usize, len(raw), 0)
         parts += [b"PK\x03\x04\x14\x00" + common + raw, payload]
         central += b"PK\x01\x02\x14\x00\x14\x00" + common + bytes(10) + struct.pack("<I", offset)
@@ -172,12 +132,12 @@ def _plain(title: str, lines: list[str]) -> bytes:
     return "\n".join([title, "", *lines, ""]).encode("utf-8", "replace")
 
 
-def _txt(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
-    return [_plain(title, lines), _Fill(_text(seed), extra)]
+def _txt(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
+    return [_plain(title, lines), Fill(text_block(seed), extra)]
 
 
-def _zipfile(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
-    return _zip([("README.txt", _plain(title, lines))], "data.bin", _Fill(_binary(seed), extra))
+def _zipfile(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
+    return _zip([("README.txt", _plain(title, lines))], "data.bin", Fill(binary_block(seed), extra))
 
 
 _OOXML = "http://schemas.openxmlformats.org/"
@@ -194,7 +154,7 @@ _DOCX_PARTS = {
 }
 
 
-def _docx(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
+def _docx(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
     def run(text: str, style: str = "") -> str:
         clean = escape(text.translate(dict.fromkeys([*range(9), 11, 12, *range(14, 32)])))
         return f'<w:p><w:r>{style}<w:t xml:space="preserve">{clean}</w:t></w:r></w:p>'
@@ -207,7 +167,7 @@ def _docx(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
     parts = {**_DOCX_PARTS, "word/document.xml": document}
     xml = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
     members = [(name, (xml + text).encode("utf-8", "replace")) for name, text in parts.items()]
-    return _zip(members, "word/media/padding.bin", _Fill(_binary(seed), extra))
+    return _zip(members, "word/media/padding.bin", Fill(binary_block(seed), extra))
 
 
 def _rtf_text(text: str) -> str:
@@ -225,7 +185,7 @@ def _rtf_text(text: str) -> str:
     return "".join(out)
 
 
-def _rtf(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
+def _rtf(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
     name = _rtf_text(title)
     head = [
         r"{\rtf1\ansi\ansicpg1252\deff0\uc1{\fonttbl{\f0\fswiss Helvetica;}}",
@@ -233,7 +193,7 @@ def _rtf(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
         *(rf"{_rtf_text(line)}\par" for line in lines),
         r"{\*\seeksyncpadding ",
     ]
-    return ["\n".join(head).encode("ascii"), _Fill(_text(seed), extra), b"}}"]
+    return ["\n".join(head).encode("ascii"), Fill(text_block(seed), extra), b"}}"]
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -249,12 +209,12 @@ def _png_image() -> tuple[bytes, bytes]:
     return b"\x89PNG\r\n\x1a\n" + header, pixels + _chunk(b"IEND", b"")
 
 
-def _png(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
+def _png(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
     head, tail = _png_image()
-    parts: list[_Part] = [head]
-    for size in _sizes(12 + extra, 12, _BLOCK):  # private, ancillary, safe-to-copy "pdPa" chunks
-        fill = _Fill(_binary(seed), size)
-        crc = _crc(fill, zlib.crc32(b"pdPa"))
+    parts: list[Part] = [head]
+    for size in sizes(12 + extra, 12, BLOCK):  # private, ancillary, safe-to-copy "pdPa" chunks
+        fill = Fill(binary_block(seed), size)
+        crc = fill_crc(fill, zlib.crc32(b"pdPa"))
         parts += [struct.pack(">I", size) + b"pdPa", fill, struct.pack(">I", crc)]
     return [*parts, tail]
 
@@ -268,14 +228,14 @@ _JPEG_BODY = bytes.fromhex(
 )
 
 
-def _jpeg(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
-    parts: list[_Part] = [_JPEG_HEAD]
-    for size in _sizes(4 + extra, 4, 65533):  # COM segments
-        parts += [b"\xff\xfe" + struct.pack(">H", size + 2), _Fill(_text(seed), size)]
+def _jpeg(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
+    parts: list[Part] = [_JPEG_HEAD]
+    for size in sizes(4 + extra, 4, 65533):  # COM segments
+        parts += [b"\xff\xfe" + struct.pack(">H", size + 2), Fill(text_block(seed), size)]
     return [*parts, _JPEG_BODY]
 
 
-def _exe(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
+def _exe(extra: int, seed: int, title: str, lines: list[str]) -> list[Part]:
     """A PE32+ console image: DOS header and stub, PE headers, one section of padding."""
     head = bytearray(0x200)
     head[:0x1A] = bytes.fromhex("4d5a90000300000004000000ffff0000b8000000000000004000")
@@ -290,14 +250,14 @@ def _exe(extra: int, seed: int, title: str, lines: list[str]) -> list[_Part]:
     pe += bytes(128)  # 16 empty data directories
     pe += struct.pack("<8sIIIIIIHHI", b".text", extra, 0x1000, extra, 0x200, 0, 0, 0, 0, 0x60000020)
     head[0x80 : 0x80 + len(pe)] = pe
-    return [bytes(head), _Fill(_binary(seed), extra)]
+    return [bytes(head), Fill(binary_block(seed), extra)]
 
 
 _BUILDS = (_pdf, _docx, _rtf, _txt, _png, _jpeg, _zipfile, _exe)
 _BUILDERS: dict[str, _Builder] = dict(zip(KINDS, _BUILDS, strict=True))
 
 
-def _layout(kind: str, extra: int, seed: int, title: str, lines: Sequence[str]) -> list[_Part]:
+def _layout(kind: str, extra: int, seed: int, title: str, lines: Sequence[str]) -> list[Part]:
     if kind not in _BUILDERS:
         raise ValueError(f"unknown file kind {kind!r}; expected one of {', '.join(KINDS)}")
     rows = [row for line in lines for row in (line.splitlines() or [""])]
@@ -306,7 +266,7 @@ def _layout(kind: str, extra: int, seed: int, title: str, lines: Sequence[str]) 
 
 def file_size_floor(kind: str, title: str, lines: Sequence[str]) -> int:
     """The smallest size, in bytes, at which `kind` can be rendered with this text."""
-    return _total(_layout(kind, 0, 0, title, lines))
+    return total(_layout(kind, 0, 0, title, lines))
 
 
 def stream_file(
@@ -322,33 +282,9 @@ def stream_file(
     if chunk_size < 1:
         raise ValueError(f"chunk_size must be positive, not {chunk_size}")
     parts = _layout(kind, size - floor, seed, title, lines)
-    if _total(parts) != size:  # a layout bug, never the caller's fault
-        raise AssertionError(f"the {kind} layout is {_total(parts)} bytes, not {size}")
-    return _chunks(parts, chunk_size)
-
-
-def _pieces(parts: list[_Part]) -> Iterator[bytes]:
-    for part in parts:
-        if isinstance(part, _Fill):
-            full, rest = divmod(part.n, len(part.block))
-            yield from [part.block] * full + [part.block[:rest]]
-        else:
-            yield part
-
-
-def _chunks(parts: list[_Part], chunk_size: int) -> Iterator[bytes]:
-    """Pieces regrouped into chunks of exactly `chunk_size` bytes but the last."""
-    buffer = bytearray()
-    for piece in _pieces(parts):
-        view = memoryview(piece)
-        while len(buffer) + len(view) >= chunk_size:
-            take = chunk_size - len(buffer)
-            yield bytes(buffer + view[:take]) if buffer else bytes(view[:take])
-            buffer.clear()
-            view = view[take:]
-        buffer += view
-    if buffer:
-        yield bytes(buffer)
+    if total(parts) != size:  # a layout bug, never the caller's fault
+        raise AssertionError(f"the {kind} layout is {total(parts)} bytes, not {size}")
+    return chunks(parts, chunk_size)
 
 
 def render_file(kind: str, size: int, seed: int, title: str, lines: Sequence[str]) -> bytes:

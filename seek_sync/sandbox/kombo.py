@@ -6,14 +6,14 @@ Bearer key plus `X-Integration-Id`; `{status, data, warnings}` on success and
 `max_concurrent_writes` writes in flight per integration; the per-type attachment restrictions of
 the actions endpoint are enforced on upload; injected Kombo error codes, lost responses after a
 stored write (`timeout_after_write`) and slow writes. Settings, fault rules and the store are in
-`kombo_data`; the wire (errors, request parsing, paging, JSON views) is in `kombo_views`.
+`kombo_data`; the wire (errors, request parsing, paging, JSON views) is in `kombo_views`; the
+`/_sandbox/kombo` control surface is in `kombo_admin`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 
+from seek_sync.sandbox.kombo_admin import KomboAdmin
 from seek_sync.sandbox.kombo_data import (
     ATTACHMENT_TYPES,
     DuplicateApplication,
@@ -73,6 +74,8 @@ class KomboFake:
             else []
         )
         self.store.seed_data(self.config, world_jobs)
+        # The fake's own applications (not a client's): the ledger marks them `seeded`.
+        self.seeded_application_ids = frozenset(self.store.applications)
 
     # --- Python control surface ------------------------------------------------------------------
     def info(self, base_url: str) -> dict[str, Any]:
@@ -156,13 +159,7 @@ class KomboFake:
             app.router.add_route(
                 method, f"/v1/ats{path}", self._api(name, handler, write), name=name
             )
-        admin = "/_sandbox/kombo"
-        app.router.add_get(f"{admin}/state", self.admin_state, name="admin.kombo.state")
-        app.router.add_post(f"{admin}/faults", self.admin_add_faults, name="admin.kombo.faults.add")
-        app.router.add_delete(f"{admin}/faults", self.admin_clear, name="admin.kombo.faults.clear")
-        app.router.add_get(
-            f"{admin}/files/{{attachment_id}}", self.admin_file, name="admin.kombo.file"
-        )
+        KomboAdmin(self).add_routes(app)
 
     def _api(self, route: str, handler: Handler, write: bool = False) -> Handler:
         async def run(request: web.Request) -> web.StreamResponse:
@@ -329,32 +326,6 @@ class KomboFake:
         if upload.content_type == "application/octet-stream":
             return ["content_type application/octet-stream is generic; the ATS may not show it."]
         return []
-
-    # --- /_sandbox/kombo ---------------------------------------------------------------------
-    async def admin_state(self, request: web.Request) -> web.Response:
-        return web.json_response(self.snapshot())
-
-    async def admin_add_faults(self, request: web.Request) -> web.Response:
-        try:
-            body = await request.json()
-            items = body if isinstance(body, list) else [body]
-            faults = [KomboFault.model_validate(item) for item in items]
-        except (ValueError, json.JSONDecodeError) as error:
-            return web.json_response({"error": str(error)}, status=400)
-        for fault in faults:
-            self.faults.add(fault)
-        return web.json_response({"added": len(faults), "faults": self.faults.describe()})
-
-    async def admin_clear(self, request: web.Request) -> web.Response:
-        self.faults.clear()
-        return web.json_response({"ok": True})
-
-    async def admin_file(self, request: web.Request) -> web.Response:
-        wanted = request.match_info["attachment_id"]
-        found = next((a for a in self.attachments() if a.id == wanted), None)
-        if found is None:
-            return web.json_response({"error": "unknown attachment"}, status=404)
-        return web.Response(body=found.upload.data, content_type=found.content_type)
 
 
 def kombo_fake(state: SandboxState) -> KomboFake:

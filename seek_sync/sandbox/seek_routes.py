@@ -13,6 +13,7 @@ from aiohttp import web
 from seek_sync.sandbox import files
 from seek_sync.sandbox.faults import Fault
 from seek_sync.sandbox.graphql_api import RequestContext, execute_graphql, graphql_error
+from seek_sync.sandbox.kill import drain, kill_and_drop
 from seek_sync.sandbox.state import FAULT, STATE, SandboxState
 from seek_sync.sandbox.world import AttachmentRecord
 
@@ -106,7 +107,8 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     if request.method == "HEAD":
         return response
     fault: Fault | None = request.get(FAULT)
-    limit = record.size // 2 if fault and fault.kind == "truncate" else record.size
+    cut = fault is not None and fault.kind in ("truncate", "kill")
+    limit = record.size // 2 if cut else record.size
     pause = fault.delay / 32 if fault and fault.kind == "slow_body" else 0.0
     chunk_size = max(1024, record.size // 32) if pause else 256 * 1024
     sent = 0
@@ -120,6 +122,10 @@ async def attachment(request: web.Request) -> web.StreamResponse:
             break
         if pause:
             await asyncio.sleep(pause)
+    if fault is not None and fault.kind == "kill":
+        await drain(request)  # about half the body has reached the client: now kill it
+        await kill_and_drop(request, fault)
+        return response
     if sent < record.size and request.transport is not None:
         request.transport.abort()  # the client sees fewer bytes than Content-Length promised
         return response

@@ -22,6 +22,7 @@ from aiohttp import web
 from seek_sync.sandbox import admin_routes, seek_routes
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.faults import Fault, RecordedRequest
+from seek_sync.sandbox.kill import KILLED, kill_and_drop
 from seek_sync.sandbox.state import FAULT, STATE, SandboxState
 from seek_sync.sandbox.webhooks import DeliveryReport, WebhookSender
 from seek_sync.sandbox.world import StreamEvent
@@ -80,12 +81,25 @@ async def faults_and_recording(request: web.Request, handler: Handler) -> web.St
     elif kind == "expire_token":
         state.tokens.expire_all()
     request[FAULT] = fault
+    if kind == "kill":
+        return await _kill_after(request, handler, fault)
     response = await handler(request)
     if kind == "lose_response":
         return await _drop(request)
     if kind in ("truncate", "slow_body") and isinstance(response, web.Response):
         return await _cut(request, response, fault)
     return response
+
+
+async def _kill_after(request: web.Request, handler: Handler, fault: Fault) -> web.StreamResponse:
+    """Apply the call's effect, then kill the client and drop (unless the handler did both)."""
+    try:
+        response: web.StreamResponse | None = await handler(request)
+    except web.HTTPException:
+        response = None
+    if response is not None and request.get(KILLED):
+        return response
+    return await kill_and_drop(request, fault)
 
 
 def build_app(state: SandboxState) -> web.Application:

@@ -41,6 +41,7 @@ class SandboxState:
             applications=config.applications,
             hirers=config.hirers,
             edge_cases=config.edge_cases,
+            busy=config.busy_hirers,
         )
         state = cls(
             config=config,

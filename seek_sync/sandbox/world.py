@@ -233,11 +233,15 @@ class World:
             self.events = [*self.events, *added]
             return added
 
-    def add_applications(self, count: int) -> list[StreamEvent]:
-        """New applications and their events at the end of the stream, stamped about now."""
+    def add_applications(
+        self, count: int, hirers: Iterable[str] | None = None
+    ) -> list[StreamEvent]:
+        """New applications and their events at the end of the stream, stamped about now, to
+        `hirers` only if given (those with the relationship; by default the busy hirers)."""
         with self.lock:
             assert self.generator is not None
-            return self.generator.add_applications(count, datetime.now(UTC))
+            chosen = None if hirers is None else set(hirers)
+            return self.generator.add_applications(count, datetime.now(UTC), chosen)
 
     def replay_events(self, event_ids: list[str]) -> list[StreamEvent]:
         """Fault: the same events (same ids) appear again at the end of the stream."""
@@ -273,14 +277,16 @@ def build_world(
     *,
     edge_cases: bool = True,
     now: datetime | None = None,
+    busy: int | None = None,
 ) -> World:
-    """A deterministic world for `seed`: hirers (the last one, if there are two or more, without a
-    relationship), 2–4 job ads each, and `applications` applications over the two days before `now`
-    (default 2026-11-20 09:00 UTC, fixed so that times are deterministic too)."""
+    """A deterministic world for `seed`: hirers (the last one, if there are 2 to 10, without a
+    relationship; above 10 every one has it), 2–4 job ads each, and `applications` applications
+    from two days before `now` (default 2026-11-20 09:00 UTC, fixed so that times are deterministic
+    too), spread over every related hirer or, with `busy`, over the first `busy` of them."""
     from seek_sync.sandbox.world_gen import Generator
 
     world = World()
     world.generator = Generator(world, seed)
     start = (now or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) - timedelta(days=2)
-    world.generator.populate(applications, hirers, edge_cases=edge_cases, start=start)
+    world.generator.populate(applications, hirers, edge_cases=edge_cases, start=start, busy=busy)
     return world

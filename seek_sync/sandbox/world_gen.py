@@ -4,13 +4,17 @@ Every id and value comes from one `random.Random(seed)`. Each person's profile (
 education, certifications, skills) is drawn once and snapshotted into each of their applications.
 Some people apply twice to one hirer (one Candidate, two profiles) and some to two hirers (a
 Candidate per hirer). Applications arrive in bursts that share a stream second, so that only
-cursors, never times, can page the stream exactly.
+cursors, never times, can page the stream exactly. A world of more hirers than the corpus names
+(a benchmark) names the rest as branches and relates every hirer; `busy` keeps its applications
+to the first few related hirers.
 """
 
 from __future__ import annotations
 
 import random
 import unicodedata
+from collections import Counter
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from seek_sync.sandbox import corpus
@@ -46,6 +50,8 @@ class Generator:
         self.candidate_of: dict[tuple[str, int], str] = {}  # (hirer, person index) -> candidate
         self.first_job: dict[int, Job] = {}  # person index -> job of their first application
         self.sector: dict[str, str] = {}  # hirer id -> its sector (corpus.SECTORS)
+        self.references: Counter[str] = Counter()  # seekHirerJobReferences drawn, kept unique
+        self.busy: set[str] | None = None  # the hirers that get applications (None: every one)
 
     # --- ids ------------------------------------------------------------------------------------
     def token(self, length: int) -> str:
@@ -56,14 +62,22 @@ class Generator:
 
     # --- the seeded world -----------------------------------------------------------------------
     def populate(
-        self, applications: int, hirers: int, *, edge_cases: bool, start: datetime
+        self,
+        applications: int,
+        hirers: int,
+        *,
+        edge_cases: bool,
+        start: datetime,
+        busy: int | None = None,
     ) -> None:
         rng, world, scheme = self.rng, self.world, self.world.scheme_id
         names = rng.sample(corpus.HIRERS, k=min(hirers, len(corpus.HIRERS)))
+        names += [corpus.branch_hirer(index) for index in range(len(names), hirers)]
         events: list[StreamEvent] = []
         for index, (name, sector) in enumerate(names):
-            # With two or more hirers the last has no relationship at all: no events, FORBIDDEN.
-            related = len(names) < 2 or index < len(names) - 1
+            # With 2 to len(corpus.HIRERS) hirers the last has no relationship at all (no events,
+            # FORBIDDEN); a bigger (benchmark) world relates every hirer.
+            related = hirers > len(corpus.HIRERS) or len(names) < 2 or index < len(names) - 1
             hirer = Hirer(
                 id=f"{scheme}:organization:seek:{self.token(8)}",
                 name=name,
@@ -83,6 +97,9 @@ class Generator:
                         self.event_id(), "HirerRelationshipChanged", moment, moment, hirer.id
                     )
                 )
+        if busy is not None:  # the first `busy` related hirers get every application
+            self.busy = set([h.id for h in world.hirers.values() if h.relationship][:busy])
+        jobs = self.open_jobs(self.busy)
         made: list[Made] = []
         moment, burst = start, 0
         for index in range(applications):
@@ -92,7 +109,7 @@ class Generator:
                 burst = rng.randint(1, 5)
             burst -= 1
             moment += timedelta(milliseconds=rng.choice([0, 0, 0, 125, 250]))
-            person, job = self.plan(index, made)
+            person, job = self.plan(index, jobs)
             made.append(self.application(moment, job, person))
         candidates = [c for c, _, _ in made if c is not None]
         world.publish(candidates, [a for _, a, _ in made], [*events, *(e for _, _, e in made)])
@@ -104,11 +121,16 @@ class Generator:
         posted = (start - timedelta(days=rng.randint(3, 25), hours=rng.randint(0, 23))).replace(
             minute=0, second=0, microsecond=0
         )
+        job_id = f"{scheme}:positionProfile:jobAd:{self.token(9)}"
+        title = rng.choice(corpus.SECTORS[self.sector[hirer.id]].job_titles)
+        drawn = f"REQ-{posted.year}-{rng.randint(1, 9999):04d}"
+        self.references[drawn] += 1  # a repeat gets a suffix: each maps to a Kombo job of its own
+        reference = f"{drawn}-{self.references[drawn]}" if self.references[drawn] > 1 else drawn
         return Job(
-            id=f"{scheme}:positionProfile:jobAd:{self.token(9)}",
+            id=job_id,
             hirer_id=hirer.id,
-            title=rng.choice(corpus.SECTORS[self.sector[hirer.id]].job_titles),
-            seek_hirer_job_reference=f"REQ-{posted.year}-{rng.randint(1, 9999):04d}",
+            title=title,
+            seek_hirer_job_reference=reference,
             position_uri=f"https://www.seek.com.au/job/{rng.randint(10**7, 10**8 - 1)}",
             work_type=rng.choice(corpus.WORK_TYPES),
             ad_type=rng.choice(corpus.AD_TYPES),
@@ -117,10 +139,14 @@ class Generator:
             questionnaire=make_questionnaire(rng, scheme, hirer.id, self.token),
         )
 
-    def plan(self, index: int, made: list[Made]) -> tuple[int | None, Job]:
-        """Who applies to what: a few planned repeat applicants, the rest drawn at random."""
-        rng, world = self.rng, self.world
-        jobs = [j for j in world.jobs.values() if world.has_relationship(j.hirer_id)]
+    def open_jobs(self, hirers: Collection[str] | None = None) -> list[Job]:
+        """Jobs of hirers with the relationship (and among `hirers`, if given), in world order."""
+        related = (j for j in self.world.jobs.values() if self.world.has_relationship(j.hirer_id))
+        return [j for j in related if hirers is None or j.hirer_id in hirers]
+
+    def plan(self, index: int, jobs: list[Job]) -> tuple[int | None, Job]:
+        """Who applies to which of `jobs`: a few planned repeat applicants, the rest at random."""
+        rng = self.rng
         if index == 4 and len(self.people) > 0:  # applies again to the same hirer
             first = self.first_job[0]
             return 0, rng.choice([j for j in jobs if j.hirer_id == first.hirer_id])
@@ -132,9 +158,12 @@ class Generator:
             return rng.randrange(len(self.people)), rng.choice(jobs)
         return None, rng.choice(jobs)
 
-    def add_applications(self, count: int, now: datetime) -> list[StreamEvent]:
-        """Applications arriving now (to hirers that still have the relationship)."""
-        jobs = [j for j in self.world.jobs.values() if self.world.has_relationship(j.hirer_id)]
+    def add_applications(
+        self, count: int, now: datetime, hirers: Collection[str] | None = None
+    ) -> list[StreamEvent]:
+        """Applications arriving now to `hirers` (default: the busy ones, else every hirer) that
+        still have the relationship."""
+        jobs = self.open_jobs(self.busy if hirers is None else set(hirers))
         if not jobs:
             return []  # SEEK sends no events for hirers without the relationship
         made: list[Made] = []
