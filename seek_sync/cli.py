@@ -28,7 +28,15 @@ def sandbox_serve(
     port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the generated data set.")] = 7,
     applications: Annotated[int, typer.Option(help="Applications to generate.")] = 60,
-    hirers: Annotated[int, typer.Option(help="Hirers to generate.")] = 4,
+    hirers: Annotated[
+        int, typer.Option(help="Hirers to generate; above 10, all have our relationship.")
+    ] = 4,
+    busy: Annotated[
+        int | None, typer.Option(help="Spread the applications over only this many hirers.")
+    ] = None,
+    edge_cases: Annotated[
+        bool, typer.Option(help="Include the edge-case files (limits, hostile names, removed).")
+    ] = True,
     token_lifetime: Annotated[int, typer.Option(help="Partner token lifetime, seconds.")] = 1800,
     webhook_url: Annotated[
         str | None, typer.Option(help="Where to push new events as signed webhooks.")
@@ -45,6 +53,8 @@ def sandbox_serve(
             seed=seed,
             applications=applications,
             hirers=hirers,
+            busy_hirers=busy,
+            edge_cases=edge_cases,
             token_lifetime_seconds=token_lifetime,
             webhook_url=webhook_url,
         )
@@ -129,30 +139,75 @@ def demo(
 
 
 @app.command()
-def sync() -> None:
-    """One sensor tick and its runs, in this process, on $DAGSTER_HOME (for cron users).
+def sync(
+    loop: Annotated[
+        bool, typer.Option("--loop", help="Keep ticking (start-up paid once) instead of one tick.")
+    ] = False,
+    interval: Annotated[
+        float | None,
+        typer.Option(
+            help="Seconds between idle ticks with --loop (SEEK_SYNC_SYNC_INTERVAL_SECONDS)."
+        ),
+    ] = None,
+) -> None:
+    """Sensor ticks and their runs, in this process, on $DAGSTER_HOME: one tick (cron) or --loop.
 
     Exits 1 when a run failed, 2 when the settings or DAGSTER_HOME are missing.
     """
     import os
 
-    import dagster as dg
-
-    from seek_sync.driver import Driver
-
-    _settings()  # one clear line for a missing or wrong setting, before Dagster starts
+    settings = _settings()  # one clear line for a missing or wrong setting, before Dagster starts
     if not os.environ.get("DAGSTER_HOME"):
         _fail("DAGSTER_HOME is not set: the sync keeps its cursor and runs in that instance")
+
+    import dagster as dg
+
+    from seek_sync.driver import Driver, TickOutcome
+    from seek_sync.logs import configure_logging
+
+    configure_logging()
+
+    def report(outcome: TickOutcome) -> None:
+        typer.echo(
+            f"hirers added: {len(outcome.new_hirers)}; hirers synced: {outcome.hirers}; "
+            f"runs: {len(outcome.runs_succeeded)} ok, {len(outcome.runs_failed)} failed, "
+            f"{len(outcome.runs_already_done)} already done; {outcome.seconds:.2f} s"
+            + (f"; {outcome.skipped_reason}" if outcome.skipped_reason else "")
+        )
+        for run_key in outcome.runs_failed:
+            typer.echo(f"failed: {run_key}", err=True)
+
     with dg.DagsterInstance.get() as instance:
-        outcome = Driver(instance).tick()
-    typer.echo(
-        f"hirers added: {len(outcome.new_hirers)}; runs: {len(outcome.runs_succeeded)} ok, "
-        f"{len(outcome.runs_failed)} failed, {len(outcome.runs_already_done)} already done"
-        + (f"; {outcome.skipped_reason}" if outcome.skipped_reason else "")
-    )
-    for run_key in outcome.runs_failed:
-        typer.echo(f"failed: {run_key}", err=True)
+        driver = Driver(instance, settings=settings)
+        if loop:
+            driver.loop(interval or settings.sync_interval_seconds, on_tick=report)
+        outcome = driver.tick()
+    report(outcome)
     sys.exit(1 if outcome.runs_failed else 0)
+
+
+@app.command()
+def bench(
+    applications: Annotated[int, typer.Option(help="Applications in the timed workload.")] = 300,
+    hirers: Annotated[int, typer.Option(help="Hirers in the sandbox world.")] = 3,
+    busy: Annotated[
+        int | None,
+        typer.Option(help="Sparse case: every hirer has history; the workload goes to this many."),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of both sandbox worlds.")] = 7,
+    interval: Annotated[float, typer.Option(help="Idle wait of both paths' loops, seconds.")] = 1.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """The same workload through the library path and the Dagster path (`sync --loop`), each on
+    its own sandbox process from an empty home, timed until settled at the fakes."""
+    from seek_sync.bench.run import main_json, run_bench
+
+    result = run_bench(applications, hirers, busy, seed, interval)
+    if as_json:
+        typer.echo(main_json(result))
+        return
+    for key, value in result.items():
+        typer.echo(f"{key}: {value}")
 
 
 @app.command()

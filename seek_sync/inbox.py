@@ -115,7 +115,7 @@ class Inbox:
             conn.close()
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         conn = self._conn()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -132,7 +132,7 @@ class Inbox:
             try:
                 conn = self._conn()
                 conn.execute("PRAGMA journal_mode = WAL")
-                with self._write() as conn:
+                with self.transaction() as conn:
                     for statement in filter(str.strip, SCHEMA.split(";")):
                         conn.execute(statement)
                 return
@@ -141,7 +141,7 @@ class Inbox:
                     raise
                 time.sleep(0.05)
 
-    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self._conn().execute(sql, params).fetchall()
 
     # --- events ----------------------------------------------------------------------------
@@ -154,7 +154,7 @@ class Inbox:
         Returns how many events were new. Any error stores nothing, cursor included.
         """
         received_at = utc_now()
-        with self._write() as conn:
+        with self.transaction() as conn:
             before = conn.total_changes
             conn.executemany(INSERT_EVENT, (to_row(e, EVENT_FIELDS, received_at) for e in events))
             added = conn.total_changes - before
@@ -163,11 +163,11 @@ class Inbox:
         return added
 
     def get_cursor(self, name: str) -> str | None:
-        rows = self._read("SELECT value FROM cursors WHERE name = ?", (name,))
+        rows = self.read("SELECT value FROM cursors WHERE name = ?", (name,))
         return rows[0]["value"] if rows else None
 
     def set_cursor(self, name: str, value: str) -> None:
-        with self._write() as conn:
+        with self.transaction() as conn:
             self._set_cursor(conn, name, value)
 
     @staticmethod
@@ -181,19 +181,19 @@ class Inbox:
 
     def events_after(self, seq: int, limit: int | None = None) -> list[StoredEvent]:
         """Events with a seq above `seq`, in ascending seq order."""
-        rows = self._read(
+        rows = self.read(
             f"{SELECT_EVENTS} WHERE seq > ? ORDER BY seq LIMIT ?", (seq, sql_limit(limit))
         )
         return [from_row(StoredEvent, r) for r in rows]
 
     def max_seq(self, table: Literal["events", "callbacks"] = "events") -> int:
-        return int(self._read(f"SELECT COALESCE(MAX(seq), 0) AS m FROM {table}")[0]["m"])
+        return int(self.read(f"SELECT COALESCE(MAX(seq), 0) AS m FROM {table}")[0]["m"])
 
     def pending_by_hirer(
         self, after_seq: int, table: Literal["events", "callbacks"] = "events"
     ) -> dict[str, HirerPending]:
         """Per hirer (`unknown_hirer` included), rows past `after_seq`: one consistent read."""
-        rows = self._read(
+        rows = self.read(
             f"SELECT hirer_id, COUNT(*) AS n, MAX(seq) AS m FROM {table} WHERE seq > ? "
             "GROUP BY hirer_id ORDER BY hirer_id",
             (after_seq,),
@@ -213,7 +213,7 @@ class Inbox:
         upto_seq: int | None = None,
     ) -> list[StoredEvent]:
         """One hirer's events with `after_seq < seq <= upto_seq`, in ascending seq order."""
-        rows = self._read(
+        rows = self.read(
             f"{SELECT_EVENTS} WHERE hirer_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (
                 hirer_id,
@@ -226,7 +226,7 @@ class Inbox:
 
     def hirers_with_events(self, after_seq: int, type_code: str) -> list[str]:
         """Hirers with an event of `type_code` past `after_seq`."""
-        rows = self._read(
+        rows = self.read(
             "SELECT DISTINCT hirer_id FROM events WHERE seq > ? AND type_code = ? ORDER BY 1",
             (after_seq, type_code),
         )
@@ -234,7 +234,7 @@ class Inbox:
 
     def cursors(self, prefix: str) -> dict[str, str]:
         """Every cursor whose name starts with `prefix` (prefix removed) -> its value."""
-        rows = self._read(
+        rows = self.read(
             "SELECT name, value FROM cursors WHERE substr(name, 1, ?) = ?", (len(prefix), prefix)
         )
         return {r["name"][len(prefix) :]: r["value"] for r in rows}
@@ -249,7 +249,7 @@ class Inbox:
         """
         if hirer_id == UNKNOWN_HIRER:
             raise ValueError("resolve_hirer needs a real hirer id")
-        with self._write() as conn:
+        with self.transaction() as conn:
             row = conn.execute(
                 f"{SELECT_EVENTS} WHERE event_id = ? AND hirer_id = ?", (event_id, UNKNOWN_HIRER)
             ).fetchone()
@@ -266,7 +266,7 @@ class Inbox:
     def add_callbacks(self, callbacks: Sequence[InboxCallback]) -> int:
         """Store new callbacks (known callback ids are ignored); returns how many were new."""
         received_at = utc_now()
-        with self._write() as conn:
+        with self.transaction() as conn:
             before = conn.total_changes
             conn.executemany(
                 INSERT_CALLBACK, (to_row(c, CALLBACK_FIELDS, received_at) for c in callbacks)
@@ -280,14 +280,14 @@ class Inbox:
         where, params = "seq > ?", [seq]
         if target is not None:
             where, params = "target = ? AND seq > ?", [target, seq]
-        rows = self._read(
+        rows = self.read(
             f"{SELECT_CALLBACKS} WHERE {where} ORDER BY seq LIMIT ?", (*params, sql_limit(limit))
         )
         return [from_row(StoredCallback, r) for r in rows]
 
     def callbacks_for_hirer(self, hirer_id: str, target: str) -> list[StoredCallback]:
         """Every callback of one target for one hirer, in ascending seq order."""
-        rows = self._read(
+        rows = self.read(
             f"{SELECT_CALLBACKS} WHERE hirer_id = ? AND target = ? ORDER BY seq",
             (hirer_id, target),
         )
@@ -297,7 +297,7 @@ class Inbox:
 
     def counts(self) -> dict[str, int]:
         """Row counts: events, callbacks and events still waiting for their hirer."""
-        row = self._read(
+        row = self.read(
             "SELECT (SELECT COUNT(*) FROM events) AS events, "
             "(SELECT COUNT(*) FROM callbacks) AS callbacks, "
             "(SELECT COUNT(*) FROM events WHERE hirer_id = ?) AS unknown_hirer",

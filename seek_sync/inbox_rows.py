@@ -1,4 +1,9 @@
-"""The inbox's rows and SQL: event and callback records, the schema, and row conversion."""
+"""The inbox database's rows and SQL: events, callbacks, and the run state kept beside them.
+
+Beside the inbox proper (events, callbacks, cursors) the same SQLite file holds what runs need
+to survive a dead process: the journal of call outcomes not yet merged into the warehouse, what
+each hirer owes (`hirer_work`), which process holds which hirer (`leases`) and runs' owners.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +32,20 @@ CREATE TABLE IF NOT EXISTS callbacks (
 CREATE INDEX IF NOT EXISTS callbacks_target_seq ON callbacks (target, seq);
 CREATE INDEX IF NOT EXISTS callbacks_hirer_seq ON callbacks (hirer_id, target, seq);
 CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT, hirer_id TEXT NOT NULL, tbl TEXT NOT NULL,
+    row_json TEXT NOT NULL, at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS hirer_work (
+    hirer_id TEXT PRIMARY KEY, events_seq INTEGER NOT NULL DEFAULT 0,
+    callbacks_seq INTEGER NOT NULL DEFAULT 0, due_at REAL, owed_json TEXT,
+    failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_run_id TEXT, last_run_at REAL);
+CREATE TABLE IF NOT EXISTS leases (
+    hirer_id TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL,
+    pid_started REAL NOT NULL, host TEXT NOT NULL, heartbeat_at REAL NOT NULL,
+    claimed INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS run_owners (
+    run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, pid_started REAL NOT NULL, host TEXT NOT NULL,
+    heartbeat_at REAL NOT NULL);
 """
 
 EVENT_FIELDS = (

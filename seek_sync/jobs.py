@@ -1,6 +1,8 @@
-"""The two jobs the sensor and the schedule launch: one hirer's flow, and the hirers table."""
+"""The jobs: many hirers per run (what ticks launch), one hirer's assets, the hirers table."""
 
 import dagster as dg
+
+from seek_sync.assets.batch import sync_hirers
 
 HIRER_ASSETS = (
     "application_events",
@@ -15,6 +17,7 @@ hirer_sync = dg.define_asset_job(
     "hirer_sync",
     selection=dg.AssetSelection.assets(*HIRER_ASSETS),
     description="One hirer: events -> profiles -> manifest -> files -> ATS candidates -> uploads.",
+    executor_def=dg.in_process_executor,
 )
 
 hirers_refresh = dg.define_asset_job(
@@ -22,3 +25,12 @@ hirers_refresh = dg.define_asset_job(
     selection=dg.AssetSelection.assets("hirers"),
     description="The hirers table: relationship state and ATS target of every hirer seen.",
 )
+
+
+@dg.job(
+    name="hirer_batch",
+    executor_def=dg.in_process_executor,
+    description="Many hirers in one run, several at once: what a sensor tick or `sync` launches.",
+)
+def hirer_batch() -> None:
+    sync_hirers()

@@ -1,17 +1,20 @@
-"""`seek_applications`: poll SEEK into the inbox, then one run per hirer with new work."""
+"""`seek_applications`: poll SEEK into the inbox, bury dead runs, hand due hirers out in runs."""
 
 import time
 
 import dagster as dg
 
 from seek_sync.inbox import Inbox
-from seek_sync.jobs import hirer_sync, hirers_refresh
+from seek_sync.jobs import hirer_batch, hirers_refresh
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.events import RELATIONSHIP_CHANGED
+from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import refresh_relationships
-from seek_sync.pipeline.ticks import TickCursor, TickPlan, plan_tick
+from seek_sync.pipeline.ticks import TickPlan, plan_tick
 from seek_sync.poller import PollReport, poll
+from seek_sync.processes import Holder
 from seek_sync.resources import SeekSyncResource
+from seek_sync.runs import bury_dead_runs
 from seek_sync.seek.client import SeekClient
 
 
@@ -23,62 +26,71 @@ async def _poll(client: SeekClient, inbox: Inbox, after_seq: int) -> tuple[PollR
     return report, changed
 
 
-def sensor_result(plan: TickPlan, relationship_changes: bool) -> dg.SensorResult:
-    """The run requests, partition additions and cursor of one tick, in one result."""
+def run_requests(plan: TickPlan, refresh_hirers: bool, seq: int) -> list[dg.RunRequest]:
+    """One `hirer_batch` run per planned batch of hirers (plus a hirers-table refresh)."""
     requests = [
         dg.RunRequest(
-            run_key=work.run_key(plan.cursor),
-            job_name=hirer_sync.name,
-            partition_key=work.hirer_id,
-            run_config={"ops": {"application_events": {"config": {"upto_seq": work.upto_seq}}}},
-            tags={"seek_sync/events": str(work.events), "seek_sync/callbacks": str(work.callbacks)},
+            run_key=run.run_key,
+            job_name=hirer_batch.name,
+            run_config={
+                "ops": {
+                    "sync_hirers": {"config": {"hirers": run.hirer_ids, "reserved_as": run.run_key}}
+                }
+            },
+            tags={"seek_sync/hirers": str(len(run.hirer_ids))},
         )
-        for work in plan.work
+        for run in plan.runs
     ]
-    if plan.new_hirers or relationship_changes:
-        requests.append(
-            dg.RunRequest(
-                run_key=f"hirers|events:{plan.cursor.events}", job_name=hirers_refresh.name
-            )
-        )
-    adds = [hirer_partitions.build_add_request(plan.new_hirers)] if plan.new_hirers else []
-    return dg.SensorResult(
-        run_requests=requests, dynamic_partitions_requests=adds, cursor=plan.cursor.to_json()
-    )
+    if refresh_hirers:
+        requests.append(dg.RunRequest(run_key=f"hirers|events:{seq}", job_name=hirers_refresh.name))
+    return requests
 
 
 @dg.sensor(
     name="seek_applications",
-    jobs=[hirer_sync, hirers_refresh],
+    jobs=[hirer_batch, hirers_refresh],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
 )
 def seek_applications(
     context: dg.SensorEvaluationContext, seek_sync: SeekSyncResource
 ) -> dg.SensorResult | dg.SkipReason:
-    """Polls SEEK into the inbox (time-boxed), adds new hirers, requests one run per hirer."""
+    """Polls SEEK into the inbox (time-boxed), buries dead runs, requests runs for due hirers."""
     started = time.monotonic()
-    cursor = TickCursor.parse(context.cursor)
-    inbox = seek_sync.inbox()
-    report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, cursor.events))
+    settings, inbox = seek_sync.settings(), seek_sync.inbox()
+    leases = leases_for(settings, inbox)
+    buried = bury_dead_runs(context.instance, leases)
+    seen = int(context.cursor or 0)  # events seq up to which relationship events were read
+    report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, seen))
     for error in report.errors:
         context.log.warning("polling stopped early: %s", error)
     plan = plan_tick(
         inbox,
-        cursor,
+        leases,
         lambda h: context.instance.has_dynamic_partition(hirer_partitions.name, h),
+        hirers_per_run=settings.hirers_per_run,
+        max_runs=settings.runs_per_tick,
+        holder=Holder.me(),
     )
     context.log.info(
-        "polled %d new events in %.1f s; %d hirer(s) with work, %d new, %d removed, "
-        "%d event(s) without a hirer; tick took %.2f s",
+        "polled %d new events in %.1f s; %d hirer(s) due, %d held by live runs, %d left for the "
+        "next tick, %d new, %d removed, %d event(s) without a hirer, %d dead run(s) buried; "
+        "%d run(s) requested; tick took %.2f s",
         report.events_new,
         report.seconds,
-        len(plan.work),
+        len(plan.due),
+        len(plan.held),
+        plan.left,
         len(plan.new_hirers),
         len(plan.removed),
         plan.unknown_hirer,
+        len(buried),
+        len(plan.runs),
         time.monotonic() - started,
     )
-    if not plan.work and not plan.new_hirers and plan.cursor == cursor:
-        return dg.SkipReason(f"no new events or callbacks past {cursor.to_json()}")
-    return sensor_result(plan, bool(changed))
+    seq = inbox.max_seq()
+    requests = run_requests(plan, bool(plan.new_hirers or changed), seq)
+    if not requests and seq == seen:
+        return dg.SkipReason(f"no hirer due ({len(plan.held)} held by live runs)")
+    adds = [hirer_partitions.build_add_request(plan.new_hirers)] if plan.new_hirers else []
+    return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=adds, cursor=str(seq))

@@ -88,6 +88,18 @@ class Settings(BaseSettings):
     # Inside a sensor tick the poll shares Dagster's 60 s limit with the tick's own work.
     sensor_poll_budget_seconds: float = Field(default=15.0, gt=0, lt=45)
 
+    # --- Run model: how runs share out hirers, and when owed work is due again -----------------
+    hirers_per_run: int = Field(default=50, ge=1, le=1000)  # hirers one run covers at most
+    hirer_concurrency: int = Field(default=4, ge=1, le=64)  # hirers worked at once per process
+    hirer_items_per_run: int = Field(default=500, ge=1)  # per stage, so no hirer starves others
+    runs_per_tick: int = Field(default=8, ge=1)  # runs one tick requests at most
+    ats_confirm_timeout_seconds: float = Field(default=600.0, gt=0)  # then an upload is read back
+    work_retry_base_seconds: float = Field(default=30.0, ge=0)  # failed items: doubling backoff
+    work_retry_max_seconds: float = Field(default=3600.0, ge=0)
+    lease_stale_seconds: float = Field(default=120.0, gt=0)  # a holder on another host is dead
+    lease_reservation_seconds: float = Field(default=600.0, gt=0)  # a queued run's reservation
+    sync_interval_seconds: float = Field(default=30.0, gt=0)  # between ticks of `sync --loop`
+
     # --- Onderwijsregio v2 ------------------------------------------------------------------------
     onderwijsregio_url: str = "https://onderwijsregio.onderwijsin.nl/api/v2"
     onderwijsregio_api_key: SecretStr | None = None

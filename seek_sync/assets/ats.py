@@ -1,14 +1,14 @@
-"""The ATS side of a hirer: its applicants resolved in the hirer's ATS, and the files pushed."""
+"""The ATS side of each hirer: its applicants resolved in the hirer's ATS, and the files pushed."""
 
-import asyncio
 from collections.abc import Iterator
 
 import dagster as dg
 
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
 from seek_sync.assets.files import attachment_files
-from seek_sync.assets.metadata import report_metadata
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.ats_push import sync_ats
+from seek_sync.pipeline.hirer_run import HirerRunner
 from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
@@ -32,26 +32,31 @@ from seek_sync.resources import SeekSyncResource, WarehouseResource
             kinds={"duckdb"},
         ),
     ],
+    backfill_policy=BACKFILL_POLICY,
     pool="ats_api",
 )
 def ats_push(
     context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
 ) -> Iterator[dg.MaterializeResult]:
     """Resolve applicants in the hirer's ATS, push unsettled files, apply callbacks."""
-    hirer_id = context.partition_key
-    store = warehouse.open(seek_sync.settings())
+    hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
+    settings = seek_sync.settings()
 
-    async def run() -> tuple[StageReport, StageReport] | None:
-        async with seek_sync.target(hirer_id) as target:
-            if target is None:
-                return None
-            return await sync_ats(target, store, seek_sync.inbox(), seek_sync.blobs(), hirer_id)
+    async def push() -> list[tuple[StageReport, StageReport]]:
+        reports = []
+        async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
+            for hirer_id in hirer_ids:
+                target = runner.target(hirer_id)
+                if target is None:
+                    context.log.warning("hirer %s has no ATS target: nothing pushed", hirer_id)
+                    unmapped = StageReport("ats", hirer_id, notes=["no ATS target in the map"])
+                    reports.append((unmapped, unmapped))
+                    continue
+                reports.append(await sync_ats(target, stores, hirer_id))
+        return reports
 
-    reports = asyncio.run(run())
-    if reports is None:
-        context.log.warning("hirer %s has no ATS target in the hirer map: nothing pushed", hirer_id)
-        unmapped = StageReport("ats", hirer_id, notes=["no ATS target in the hirer map"])
-        reports = (unmapped, unmapped)
+    pairs = seek_sync.run(push())
     endpoints = seek_sync.endpoints()
-    for key, report in zip(("ats_candidates", "ats_uploads"), reports, strict=True):
-        yield dg.MaterializeResult(asset_key=key, metadata=report_metadata(report, endpoints))
+    for index, key in enumerate(("ats_candidates", "ats_uploads")):
+        record(context, key, [pair[index] for pair in pairs], endpoints)
+        yield dg.MaterializeResult(asset_key=key)

@@ -1,12 +1,14 @@
-"""The files of a hirer: each attachment streamed into the blob store under the hirer's prefix."""
+"""The files of each hirer: each attachment streamed into the blob store under its prefix."""
 
 import dagster as dg
 
-from seek_sync.assets.metadata import result
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
 from seek_sync.assets.seek import attachment_manifest
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.files import sync_files
+from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.seek.client import SeekClient
 
 
 class FilesConfig(dg.Config):
@@ -16,6 +18,7 @@ class FilesConfig(dg.Config):
 @dg.asset(
     group_name="files",
     partitions_def=hirer_partitions,
+    backfill_policy=BACKFILL_POLICY,
     deps=[attachment_manifest],
     pool="seek_api",
     kinds={"duckdb", "filesystem"},
@@ -27,10 +30,13 @@ def attachment_files(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """Each attachment downloaded and hashed while streaming, stored content-addressed."""
-    store, blobs = warehouse.open(seek_sync.settings()), seek_sync.blobs()
-    report = seek_sync.with_seek(
-        lambda client: sync_files(
-            client, blobs, store, context.partition_key, retry_missing=config.retry_missing
-        )
-    )
-    return result(report, seek_sync.endpoints())
+    hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
+
+    async def fetch(client: SeekClient) -> list[StageReport]:
+        return [
+            await sync_files(client, stores, h, retry_missing=config.retry_missing)
+            for h in hirer_ids
+        ]
+
+    record(context, "attachment_files", seek_sync.with_seek(fetch), seek_sync.endpoints())
+    return dg.MaterializeResult()

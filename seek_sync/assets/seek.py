@@ -1,17 +1,20 @@
-"""The SEEK side of a hirer: its events, candidate profiles and attachment manifest."""
+"""The SEEK side of each hirer: its events, candidate profiles and attachment manifest."""
 
 import dagster as dg
 
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
 from seek_sync.assets.metadata import result
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.hirers import sync_hirers
 from seek_sync.pipeline.profiles import sync_manifest, sync_profiles
+from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.seek.client import SeekClient
 
 
 class EventsConfig(dg.Config):
-    upto_seq: int | None = None  # the inbox seq a sensor run covers; None: everything recorded
+    upto_seq: int | None = None  # the highest inbox seq to move; None: everything recorded
 
 
 class ProfilesConfig(dg.Config):
@@ -28,7 +31,11 @@ def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.Mate
 
 
 @dg.asset(
-    group_name="seek", partitions_def=hirer_partitions, deps=[hirers], kinds={"sqlite", "duckdb"}
+    group_name="seek",
+    partitions_def=hirer_partitions,
+    backfill_policy=BACKFILL_POLICY,
+    deps=[hirers],
+    kinds={"sqlite", "duckdb"},
 )
 def application_events(
     context: dg.AssetExecutionContext,
@@ -37,18 +44,18 @@ def application_events(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """The hirer's recorded SEEK events (polled and webhook), moved from the inbox."""
-    report = sync_events(
-        seek_sync.inbox(),
-        warehouse.open(seek_sync.settings()),
-        context.partition_key,
-        upto_seq=config.upto_seq,
-    )
-    return result(report, seek_sync.endpoints())
+    hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
+    reports = [
+        sync_events(stores.inbox, stores.warehouse, h, upto_seq=config.upto_seq) for h in hirer_ids
+    ]
+    record(context, "application_events", reports, seek_sync.endpoints())
+    return dg.MaterializeResult()
 
 
 @dg.asset(
     group_name="seek",
     partitions_def=hirer_partitions,
+    backfill_policy=BACKFILL_POLICY,
     deps=[application_events],
     pool="seek_api",
     kinds={"graphql", "duckdb"},
@@ -60,18 +67,22 @@ def candidate_profiles(
     warehouse: WarehouseResource,
 ) -> dg.MaterializeResult:
     """Each application's candidate profile from SEEK's GraphQL API: typed columns plus JSON."""
-    store = warehouse.open(seek_sync.settings())
-    report = seek_sync.with_seek(
-        lambda client: sync_profiles(
-            client, store, context.partition_key, retry_settled=config.refetch_settled
-        )
-    )
-    return result(report, seek_sync.endpoints())
+    hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
+
+    async def fetch(client: SeekClient) -> list[StageReport]:
+        return [
+            await sync_profiles(client, stores, h, retry_settled=config.refetch_settled)
+            for h in hirer_ids
+        ]
+
+    record(context, "candidate_profiles", seek_sync.with_seek(fetch), seek_sync.endpoints())
+    return dg.MaterializeResult()
 
 
 @dg.asset(
     group_name="seek",
     partitions_def=hirer_partitions,
+    backfill_policy=BACKFILL_POLICY,
     deps=[candidate_profiles],
     kinds={"duckdb"},
 )
@@ -79,5 +90,7 @@ def attachment_manifest(
     context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
 ) -> dg.MaterializeResult:
     """One row per attachment of each stored profile: role, URL and descriptions."""
-    report = sync_manifest(warehouse.open(seek_sync.settings()), context.partition_key)
-    return result(report, seek_sync.endpoints())
+    hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
+    reports = [sync_manifest(stores.warehouse, h) for h in hirer_ids]
+    record(context, "attachment_manifest", reports, seek_sync.endpoints())
+    return dg.MaterializeResult()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import quote
 
 import httpx
@@ -26,8 +27,11 @@ def build_target(
     settings: Settings,
     http: httpx.AsyncClient,
     blobs: BlobSource,
+    *,
+    kombo_writes: asyncio.Semaphore | None = None,
 ) -> AtsTarget:
-    """The target for `entry.target`, with credentials read from the variables it names."""
+    """The target for `entry.target`, with credentials read from the variables it names
+    (`kombo_writes`: one limit on Kombo writes shared by the targets of a process)."""
     if entry.target is TargetKind.ONDERWIJSREGIO:
         base_url = entry.base_url or settings.onderwijsregio_url
         if not base_url:
@@ -37,5 +41,5 @@ def build_target(
         )
         return OnderwijsregioTarget(client, blobs, callback_url=callback_url(settings, hirer_id))
     if entry.target is TargetKind.KOMBO:
-        return build_kombo_target(settings, entry, blobs, http)
+        return build_kombo_target(settings, entry, blobs, http, kombo_writes)
     raise TargetConfigError(f"unknown target kind {entry.target}")

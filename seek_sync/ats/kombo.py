@@ -291,10 +291,15 @@ def _lacks_id(record: UploadRecord) -> bool:
 
 
 def build_kombo_target(
-    settings: Settings, hirer: HirerTarget, blobs: BlobSource, http: httpx.AsyncClient
+    settings: Settings,
+    hirer: HirerTarget,
+    blobs: BlobSource,
+    http: httpx.AsyncClient,
+    writes: asyncio.Semaphore | None = None,
 ) -> KomboTarget:
     """A target for one hirer: its key from `api_key_env`, its integration id (else the
-    settings'), its base URL (else `kombo_url`); writes bounded per target instance."""
+    settings'), its base URL (else `kombo_url`); writes bounded by `writes` when several
+    targets share one limit, else per target instance."""
     integration = hirer.integration_id or settings.kombo_integration_id
     if not integration:
         raise TargetConfigError("kombo target needs an integration_id (map or settings)")
@@ -305,5 +310,6 @@ def build_kombo_target(
         integration_id=integration,
         policy=RetryPolicy.from_settings(settings),
         write_concurrency=settings.kombo_write_concurrency,
+        writes=writes,
     )
     return KomboTarget(api, blobs, hirer=hirer, data_limit_bytes=settings.kombo_data_limit_bytes)

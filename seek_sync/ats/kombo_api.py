@@ -89,13 +89,14 @@ class KomboApi:
         integration_id: str,
         policy: RetryPolicy,
         write_concurrency: int = 8,
+        writes: asyncio.Semaphore | None = None,
     ) -> None:
         self._http = http
         self._base = base_url.rstrip("/")
         self._key = api_key
         self._integration = integration_id
         self.policy = policy
-        self.writes = asyncio.Semaphore(write_concurrency)
+        self.writes = writes or asyncio.Semaphore(write_concurrency)  # may be shared
         self.sdk = Kombo(
             api_key=api_key.get_secret_value,
             integration_id=integration_id,

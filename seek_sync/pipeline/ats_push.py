@@ -24,8 +24,8 @@ from seek_sync.ats.base import (
     CandidateRecord,
     UploadRecord,
 )
-from seek_sync.inbox import Inbox
 from seek_sync.pipeline.report import StageReport
+from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Warehouse
@@ -127,11 +127,30 @@ def load_work(
     return work
 
 
+class Progress:
+    """Journals an application's ATS records the moment its push or reconcile returns."""
+
+    def __init__(self, stores: Stores, state: AtsState) -> None:
+        self.stores, self.state = stores, state
+
+    def record(self, seek_candidate_id: str, files: Sequence[AtsFile]) -> None:
+        now = datetime.now(UTC)
+        candidate = self.state.candidates[seek_candidate_id]
+        uploads = [self.state.uploads[f.attachment_id] for f in files]
+        self.stores.journal.record(
+            "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
+        )
+        self.stores.journal.record(
+            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
+        )
+
+
 async def _one_candidate(
     target: AtsTarget,
     state: AtsState,
     applications: Sequence[tuple[AtsCandidate, list[AtsFile]]],
     callbacks: Sequence[CallbackResult],
+    progress: Progress,
 ) -> None:
     for candidate, files in applications:
         current = state.candidates.get(candidate.seek_candidate_id)
@@ -148,42 +167,59 @@ async def _one_candidate(
         result = await target.push(candidate, files, current, uploads)
         state.candidates[candidate.seek_candidate_id] = result.candidate
         state.uploads.update({u.attachment_id: u for u in result.uploads})
+        progress.record(candidate.seek_candidate_id, files)
+
+
+def _capped(
+    work: dict[str, list[tuple[AtsCandidate, list[AtsFile]]]], limit: int | None
+) -> tuple[list[list[tuple[AtsCandidate, list[AtsFile]]]], int]:
+    """Whole candidates, oldest application first, up to `limit` applications; and how many
+    applications were left for a later run."""
+    taken: list[list[tuple[AtsCandidate, list[AtsFile]]]] = []
+    count = left = 0
+    for applications in work.values():
+        if limit is not None and count >= limit:
+            left += len(applications)
+            continue
+        taken.append(applications)
+        count += len(applications)
+    return taken, left
 
 
 async def sync_ats(
     target: AtsTarget,
-    warehouse: Warehouse,
-    inbox: Inbox,
-    blobs: BlobStore,
+    stores: Stores,
     hirer_id: str,
     *,
     concurrency: int = 8,
+    limit: int | None = None,
 ) -> tuple[StageReport, StageReport]:
-    """Push every application with unsettled files; returns the candidates' and uploads' reports."""
-    state = AtsState(warehouse, target.kind, hirer_id)
-    work = load_work(warehouse, blobs, hirer_id, state)
-    stored = await asyncio.to_thread(inbox.callbacks_for_hirer, hirer_id, target.kind)
+    """Push applications with unsettled files (at most `limit`), journaling each application's
+    records as its calls return; returns the candidates' and uploads' reports."""
+    state = AtsState(stores.warehouse, target.kind, hirer_id)
+    work, left = _capped(load_work(stores.warehouse, stores.blobs, hirer_id, state), limit)
+    stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
     callbacks = callback_bodies.results([c.raw for c in stored])
-    gate = asyncio.Semaphore(concurrency)
+    gate, progress = asyncio.Semaphore(concurrency), Progress(stores, state)
 
     async def bounded(applications: list[tuple[AtsCandidate, list[AtsFile]]]) -> None:
         async with gate:
-            await _one_candidate(target, state, applications, callbacks)
+            await _one_candidate(target, state, applications, callbacks, progress)
 
-    await asyncio.gather(*(bounded(apps) for apps in work.values()))
-    return _write(warehouse, state, target.kind, hirer_id)
+    await asyncio.gather(*(bounded(apps) for apps in work))
+    stores.merge()
+    reports = _reports(state, target.kind, hirer_id)
+    if left:
+        reports[1].notes.append(f"{left} application(s) left for the next run (cap)")
+    return reports
 
 
-def _write(
-    warehouse: Warehouse, state: AtsState, target: str, hirer_id: str
-) -> tuple[StageReport, StageReport]:
-    now = datetime.now(UTC)
+def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, StageReport]:
     reports = StageReport("ats_candidates", hirer_id), StageReport("ats_uploads", hirer_id)
-    for report, records, before, table in (
-        (reports[0], state.candidates, state.candidates_before, "ats_candidates"),
-        (reports[1], state.uploads, state.uploads_before, "ats_uploads"),
+    for report, records, before in (
+        (reports[0], state.candidates, state.candidates_before),
+        (reports[1], state.uploads, state.uploads_before),
     ):
-        rows = []
         for key, record in records.items():
             dumped = record.model_dump()
             report.states[str(dumped["state"])] += 1
@@ -194,7 +230,5 @@ def _write(
                 report.updated += 1
             else:
                 report.new += 1
-            rows.append({**dumped, "updated_at": now})
             report.add_preview({"id": key, "target": target, "state": dumped["state"]})
-        warehouse.upsert(table, rows)
     return reports

@@ -9,6 +9,8 @@ from datetime import UTC, datetime, timedelta
 from seek_sync.store.blobs import BlobStore, hirer_prefix
 from seek_sync.store.warehouse import Warehouse
 
+FAILING_AFTER = 3  # consecutive failed passes before a hirer is flagged as failing
+
 
 @dataclass
 class CheckOutcome:
@@ -40,12 +42,15 @@ def _sha256(blobs: BlobStore, key: str) -> str:
     return digest.hexdigest()
 
 
-def blobs_match(warehouse: Warehouse, blobs: BlobStore, hirer_id: str) -> CheckOutcome:
-    """Every stored file's blob exists under the hirer's own prefix and hashes to its SHA-256."""
+def blobs_match(
+    warehouse: Warehouse, blobs: BlobStore, hirer_id: str, *, since: datetime | None = None
+) -> CheckOutcome:
+    """Every stored file's blob (downloaded `since`, if given) exists under the hirer's own
+    prefix and hashes to its SHA-256."""
     frame = warehouse.query(
         "SELECT attachment_id, sha256, blob_uri FROM attachment_files "
-        "WHERE hirer_id = ? AND status = 'stored'",
-        [hirer_id],
+        "WHERE hirer_id = ? AND status = 'stored' AND downloaded_at >= ?",
+        [hirer_id, since or datetime(1970, 1, 1, tzinfo=UTC)],
     )
     bad: list[str] = []
     counts = {"checked": 0, "wrong_hash": 0, "missing_blob": 0, "other_hirer_prefix": 0}
@@ -75,3 +80,8 @@ def stuck_uploads(warehouse: Warehouse, hirer_id: str, older_than: timedelta) ->
     limit = datetime.now(UTC) - older_than
     stuck = frame[(frame["state"] == "accepted") & (frame["updated_at"] < limit)]
     return CheckOutcome(stuck.empty, len(stuck), counts, list(stuck["attachment_id"][:5]))
+
+
+def keeps_failing(failures: int, at_least: int = FAILING_AFTER) -> CheckOutcome:
+    """The hirer's last passes failed, or left items failing, `at_least` times in a row."""
+    return CheckOutcome(failures < at_least, int(failures >= at_least), {"failures": failures})

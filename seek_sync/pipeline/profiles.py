@@ -9,6 +9,7 @@ import pandas as pd
 
 from seek_sync.pipeline.events import APPLICATION_CREATED
 from seek_sync.pipeline.report import StageReport, split_new_updated
+from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.seek.profiles import ProfileResult
@@ -54,28 +55,42 @@ def profile_row(hirer_id: str, result: ProfileResult, fetched_at: datetime) -> d
 
 
 async def sync_profiles(
-    client: SeekClient, warehouse: Warehouse, hirer_id: str, *, retry_settled: bool = False
+    client: SeekClient,
+    stores: Stores,
+    hirer_id: str,
+    *,
+    retry_settled: bool = False,
+    limit: int | None = None,
 ) -> StageReport:
-    """Fetch every pending profile (bounded concurrency) and store it, typed columns plus JSON."""
+    """Fetch pending profiles (at most `limit`; bounded concurrency), each journaled as it
+    returns, then merged into the warehouse: typed columns plus JSON."""
     report = StageReport("candidate_profiles", hirer_id)
-    pending = pending_profiles(warehouse, hirer_id, retry_settled=retry_settled)
+    pending = pending_profiles(stores.warehouse, hirer_id, retry_settled=retry_settled)
     if not pending:
         return report
-    results = await client.profiles(pending)
-    now = datetime.now(UTC)
-    frame = pd.DataFrame([profile_row(hirer_id, r, now) for r in results])
-    existing = warehouse.query(
+    existing = stores.warehouse.query(
         "SELECT profile_id, status FROM candidate_profiles WHERE hirer_id = ?", [hirer_id]
     )
-    write, report.new, report.updated, report.unchanged = split_new_updated(
+    rows: list[dict[str, object]] = []
+
+    def journal(result: ProfileResult) -> None:
+        row = profile_row(hirer_id, result, datetime.now(UTC))
+        stores.journal.record("candidate_profiles", [row])
+        rows.append(row)
+
+    await client.profiles(pending[:limit], on_result=journal)
+    stores.merge()
+    frame = pd.DataFrame(rows)
+    _, report.new, report.updated, report.unchanged = split_new_updated(
         existing, frame, ["profile_id"], ["status"]
     )
-    warehouse.upsert("candidate_profiles", write)
     for row in frame.itertuples():
         report.states[str(row.status)] += 1
         report.add_preview(
             {"profile": row.profile_id, "status": row.status, "attachments": row.attachments}
         )
+    if limit is not None and len(pending) > limit:
+        report.notes.append(f"{len(pending) - limit} profile(s) left for the next run (cap)")
     return report
 
 

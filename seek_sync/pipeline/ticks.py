@@ -1,81 +1,75 @@
-"""What one sensor tick asks for, decided from the inbox alone (no Dagster, no warehouse).
+"""What one tick asks for, decided from the inbox database alone (no Dagster, no warehouse).
 
-The cursor is two inbox sequence numbers (events, callbacks). Each hirer with new events or new
-callbacks past it gets one unit of work, keyed by the hirer and the sequence numbers it covers, so
-a repeated tick asks for the same run keys and a crash between ticks loses nothing.
+The hirers due (new input past what their last pass consumed, or a due time that has come; see
+`seek_sync.ledger`) that no live run holds are handed out in runs of at most `hirers_per_run`,
+least recently served first, at most `runs_per_tick` runs a tick. Each run's hirers are reserved
+for it in the same step, so a second tick (another `seek-sync sync`, or the daemon's sensor) at
+the same moment hands out other hirers or none.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox
+from seek_sync.leases import Leases
+from seek_sync.ledger import Due, Ledger
 from seek_sync.pipeline.hirers import removed_hirers
+from seek_sync.processes import Holder
 
 
 @dataclass(frozen=True)
-class TickCursor:
-    events: int = 0
-    callbacks: int = 0
+class RunPlan:
+    """One run a tick requests: its key (the reservation's owner) and its hirers."""
 
-    def to_json(self) -> str:
-        return json.dumps({"events": self.events, "callbacks": self.callbacks})
-
-    @classmethod
-    def parse(cls, raw: str | None) -> TickCursor:
-        if not raw:
-            return cls()
-        data = json.loads(raw)
-        return cls(int(data.get("events", 0)), int(data.get("callbacks", 0)))
-
-
-@dataclass(frozen=True)
-class HirerWork:
-    hirer_id: str
-    events: int
-    callbacks: int
-    upto_seq: int
-
-    def run_key(self, cursor: TickCursor) -> str:
-        return f"{self.hirer_id}|events:{cursor.events}|callbacks:{cursor.callbacks}"
+    run_key: str
+    hirer_ids: list[str]
 
 
 @dataclass
 class TickPlan:
-    cursor: TickCursor
-    work: list[HirerWork] = field(default_factory=list)
-    new_hirers: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)  # hirers with new input but no relationship
+    runs: list[RunPlan] = field(default_factory=list)
+    new_hirers: list[str] = field(default_factory=list)  # due hirers not yet a partition
+    due: list[Due] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # due, but a live run holds them
+    removed: list[str] = field(default_factory=list)  # with input, but no relationship
+    left: int = 0  # due and free, but over this tick's run budget
     unknown_hirer: int = 0
 
+    @property
+    def hirers(self) -> list[str]:
+        return [h for run in self.runs for h in run.hirer_ids]
 
-def plan_tick(inbox: Inbox, cursor: TickCursor, is_known: Callable[[str], bool]) -> TickPlan:
-    """New hirers to add as partitions, and one unit of work per served hirer with new input."""
-    events = inbox.pending_by_hirer(cursor.events)
-    callbacks = inbox.pending_by_hirer(cursor.callbacks, table="callbacks")
-    upto = TickCursor(
-        max([cursor.events, *(p.max_seq for p in events.values())]),
-        max([cursor.callbacks, *(p.max_seq for p in callbacks.values())]),
-    )
-    plan = TickPlan(upto)
-    plan.unknown_hirer = events.pop(UNKNOWN_HIRER).count if UNKNOWN_HIRER in events else 0
-    callbacks.pop(UNKNOWN_HIRER, None)
-    removed = removed_hirers(inbox) if events or callbacks else set()
-    for hirer_id in sorted(set(events) | set(callbacks)):
-        if hirer_id in removed:
-            plan.removed.append(hirer_id)
-            continue
-        if not is_known(hirer_id):
-            plan.new_hirers.append(hirer_id)
-        new_events = events.get(hirer_id)
-        plan.work.append(
-            HirerWork(
-                hirer_id,
-                events=new_events.count if new_events else 0,
-                callbacks=callbacks[hirer_id].count if hirer_id in callbacks else 0,
-                upto_seq=upto.events,
-            )
-        )
+
+def plan_tick(
+    inbox: Inbox,
+    leases: Leases,
+    is_known: Callable[[str], bool],
+    *,
+    hirers_per_run: int,
+    max_runs: int,
+    holder: Holder,
+    now: float | None = None,
+) -> TickPlan:
+    """Reserve the free due hirers for at most `max_runs` runs of `hirers_per_run` hirers."""
+    now = time.time() if now is None else now
+    ledger, removed = Ledger(inbox), removed_hirers(inbox)
+    plan = TickPlan(unknown_hirer=inbox.counts()["unknown_hirer"])
+    everything = ledger.due(now, exclude={UNKNOWN_HIRER})
+    plan.removed = [d.hirer_id for d in everything if d.hirer_id in removed]
+    plan.due = [d for d in everything if d.hirer_id not in removed]
+    live = leases.live()
+    plan.held = [d.hirer_id for d in plan.due if d.hirer_id in live]
+    free = [d.hirer_id for d in plan.due if d.hirer_id not in live]
+    budget = hirers_per_run * max_runs
+    plan.left = max(len(free) - budget, 0)
+    stamp = f"{int(now * 1000):x}"
+    for index, start in enumerate(range(0, min(len(free), budget), hirers_per_run)):
+        run_key = f"sync|{stamp}|{index}"
+        reserved = leases.reserve(free[start : start + hirers_per_run], run_key, holder)
+        if reserved:
+            plan.runs.append(RunPlan(run_key, reserved))
+    plan.new_hirers = [h for h in plan.hirers if not is_known(h)]
     return plan

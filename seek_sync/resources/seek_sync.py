@@ -5,23 +5,21 @@ never at import and never into Dagster config, so no secret reaches the UI or th
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import dagster as dg
-import httpx
 
-from seek_sync.ats.base import AtsTarget
-from seek_sync.ats.factory import build_target
 from seek_sync.ats.targets import TargetMap
 from seek_sync.inbox import Inbox
+from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings, load_settings
 from seek_sync.store.blobs import BlobStore
-from seek_sync.store.signed_urls import SignedBlobSource
+from seek_sync.store.warehouse import Warehouse
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 T = TypeVar("T")
@@ -41,6 +39,10 @@ class SeekSyncResource(dg.ConfigurableResource):
     def blobs(self) -> BlobStore:
         return BlobStore(self.settings().blob_url)  # type: ignore[arg-type]
 
+    def stores(self, warehouse: Warehouse) -> Stores:
+        """The inbox (and the journal beside it), the given warehouse, and the blob store."""
+        return Stores(self.inbox(), warehouse, self.blobs())
+
     def targets(self) -> TargetMap | None:
         path = self.settings().hirer_targets_path
         return TargetMap.load(Path(path)) if path else None
@@ -56,6 +58,10 @@ class SeekSyncResource(dg.ConfigurableResource):
         async with http_client(settings) as http:
             yield SeekClient(http, settings)
 
+    def run(self, work: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine to completion from synchronous Dagster code."""
+        return asyncio.run(work)
+
     def with_seek(self, work: Callable[[SeekClient], Awaitable[T]]) -> T:
         """Run `work` with a SEEK client to completion, from synchronous Dagster code."""
 
@@ -64,23 +70,3 @@ class SeekSyncResource(dg.ConfigurableResource):
                 return await work(client)
 
         return asyncio.run(run())
-
-    @asynccontextmanager
-    async def target(self, hirer_id: str) -> AsyncIterator[AtsTarget | None]:
-        """The hirer's ATS target, or None when the hirer map has no entry for it."""
-        settings, targets = self.settings(), self.targets()
-        if targets is None or hirer_id not in targets.hirers:
-            yield None
-            return
-        secret = settings.blob_signing_secret
-        blobs = SignedBlobSource(
-            self.blobs(),
-            public_base=settings.receiver_public_url,
-            secret=secret.get_secret_value().encode() if secret else None,
-            ttl=settings.signed_url_ttl_seconds,
-        )
-        timeout = httpx.Timeout(
-            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
-        )
-        async with httpx.AsyncClient(timeout=timeout) as http:
-            yield build_target(hirer_id, targets.for_hirer(hirer_id), settings, http, blobs)

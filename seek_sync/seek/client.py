@@ -6,7 +6,8 @@ benchmark can compare transports and tests can share one.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable
 
 import httpx
 
@@ -57,6 +58,9 @@ class SeekClient:
             tracing=self.tracing,
             policy=policy,
         )
+        # Limits shared by every caller of this client (one client per process).
+        self.profile_gate = asyncio.Semaphore(settings.seek_profile_concurrency)
+        self.download_gate = asyncio.Semaphore(settings.seek_download_concurrency)
         self.downloader = AttachmentDownloader(
             http,
             tokens=self.tokens,
@@ -78,12 +82,18 @@ class SeekClient:
         )
 
     async def profiles(
-        self, profile_ids: Iterable[str], *, session_id: str | None = None
+        self,
+        profile_ids: Iterable[str],
+        *,
+        on_result: Callable[[ProfileResult], None] | None = None,
+        session_id: str | None = None,
     ) -> list[ProfileResult]:
+        """Profiles fetched concurrently, within this client's limit across all callers."""
         return await fetch_profiles(
             self.graphql,
             profile_ids,
-            concurrency=self.settings.seek_profile_concurrency,
+            gate=self.profile_gate,
+            on_result=on_result,
             session_id=session_id,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,13 +52,19 @@ async def fetch_profiles(
     profile_ids: Iterable[str],
     *,
     concurrency: int = 8,
+    gate: asyncio.Semaphore | None = None,
+    on_result: Callable[[ProfileResult], None] | None = None,
     session_id: str | None = None,
 ) -> list[ProfileResult]:
-    """One result per id, in the order given; at most `concurrency` requests in flight."""
-    gate = asyncio.Semaphore(concurrency)
+    """One result per id, in the order given; at most `concurrency` requests in flight (or as
+    many as a shared `gate` allows). `on_result` sees each result as soon as it returns."""
+    gate = gate or asyncio.Semaphore(concurrency)
 
     async def one(profile_id: str) -> ProfileResult:
         async with gate:
-            return await fetch_profile(graphql, profile_id, session_id=session_id)
+            result = await fetch_profile(graphql, profile_id, session_id=session_id)
+        if on_result is not None:
+            on_result(result)
+        return result
 
     return list(await asyncio.gather(*(one(p) for p in profile_ids)))

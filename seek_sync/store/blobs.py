@@ -57,6 +57,18 @@ class BlobStore:
     def size(self, key: str) -> int:
         return int(self.fs.size(self.path(key)))
 
+    def sweep_temp(self, hirer_id: str) -> int:
+        """Remove the hirer's temporary blobs: downloads a killed process left half-written.
+
+        Call only while holding the hirer (its lease): then no live download writes there."""
+        temp_dir = self.path(f"{hirer_prefix(hirer_id)}/tmp")
+        if not self.fs.exists(temp_dir):
+            return 0
+        found = self.fs.ls(temp_dir, detail=False)
+        for path in found:
+            self.fs.rm(path)
+        return len(found)
+
     def sink(self, hirer_id: str) -> BlobSink:
         return BlobSink(self, hirer_id)
 

@@ -52,6 +52,27 @@ TABLES: dict[str, str] = {
 }
 
 
+# The key of each table: what `INSERT OR REPLACE` replaces on, and what a merge de-duplicates by.
+KEYS: dict[str, tuple[str, ...]] = {
+    "hirers": ("hirer_id",),
+    "application_events": ("event_id",),
+    "candidate_profiles": ("profile_id",),
+    "attachment_manifest": ("attachment_id",),
+    "attachment_files": ("attachment_id",),
+    "ats_candidates": ("target", "hirer_id", "seek_candidate_id"),
+    "ats_uploads": ("attachment_id", "target"),
+}
+
+
+def timestamp_columns(table: str) -> list[str]:
+    """The TIMESTAMPTZ columns of a table (journaled rows carry them as ISO strings)."""
+    return [
+        part.split()[0]
+        for part in TABLES[table].replace("\n", " ").split(",")
+        if "TIMESTAMPTZ" in part
+    ]
+
+
 def _is_lock_error(error: BaseException) -> bool:
     return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
 
@@ -125,21 +146,39 @@ def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
 
 
 def upsert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    if table not in TABLES:
-        raise ValueError(f"unknown table {table}")
-    if "hirer_id" not in frame.columns or frame["hirer_id"].isna().any():
-        raise ValueError(f"every {table} row must carry its hirer_id")
-    columns = ", ".join(f'"{c}"' for c in frame.columns)
-    connection.register("batch", frame)
+    return upsert_many(connection, {table: frame})
+
+
+def upsert_many(
+    connection: duckdb.DuckDBPyConnection,
+    frames: dict[str, pd.DataFrame],
+    *,
+    before_commit: Callable[[], None] | None = None,
+) -> int:
+    """Insert or replace several tables' batches in one transaction; returns the row count."""
+    for table, frame in frames.items():
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table}")
+        if "hirer_id" not in frame.columns or frame["hirer_id"].isna().any():
+            raise ValueError(f"every {table} row must carry its hirer_id")
+    for table, frame in frames.items():
+        connection.register(f"batch_{table}", frame)
     try:
         connection.execute("BEGIN")
-        connection.execute(
-            f"INSERT OR REPLACE INTO {table} ({columns}) SELECT {columns} FROM batch"
-        )
-        connection.execute("COMMIT")
-    except Exception:
-        connection.execute("ROLLBACK")
-        raise
+        try:
+            for table, frame in frames.items():
+                columns = ", ".join(f'"{c}"' for c in frame.columns)
+                connection.execute(
+                    f"INSERT OR REPLACE INTO {table} ({columns}) "
+                    f"SELECT {columns} FROM batch_{table}"
+                )
+            if before_commit is not None:
+                before_commit()
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
     finally:
-        connection.unregister("batch")
-    return len(frame)
+        for table in frames:
+            connection.unregister(f"batch_{table}")
+    return sum(len(frame) for frame in frames.values())

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import dagster as dg
 
 from seek_sync.inbox import InboxEvent
+from seek_sync.leases import Leases
 from seek_sync.local_stack import LocalStack
-from seek_sync.pipeline.ticks import TickCursor, plan_tick
+from seek_sync.pipeline.ticks import plan_tick
+from seek_sync.processes import Holder
 from seek_sync.resources import SeekSyncResource
-from seek_sync.sensors import seek_applications, sensor_result
+from seek_sync.sensors import seek_applications
 from tests.dagster.conftest import inbox_of
 
-HIRER_JOB, HIRERS_JOB = "hirer_sync", "hirers_refresh"
+BATCH_JOB, HIRERS_JOB = "hirer_batch", "hirers_refresh"
 
 
 def tick(instance: dg.DagsterInstance, cursor: str | None) -> dg.SensorResult | dg.SkipReason:
@@ -30,64 +31,61 @@ def apply(instance: dg.DagsterInstance, result: dg.SensorResult) -> None:
         instance.add_dynamic_partitions(request.partitions_def_name, list(request.partition_keys))
 
 
+def batch_hirers(result: dg.SensorResult) -> list[str]:
+    return [
+        h
+        for r in result.run_requests or []
+        if r.job_name == BATCH_JOB
+        for h in r.run_config["ops"]["sync_hirers"]["config"]["hirers"]
+    ]
+
+
 def related_hirers_with_applications(stack: LocalStack) -> set[str]:
     world = stack.sandbox.state.world
     return {a.hirer_id for a in world.applications.values() if a.hirer_id in stack.targets}
 
 
-def test_first_tick_adds_hirers_and_asks_one_run_per_hirer(
+def test_first_tick_adds_hirers_and_batches_them_into_one_run(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
     result = tick(instance, None)
     assert isinstance(result, dg.SensorResult)
     hirers = related_hirers_with_applications(stack)
-    runs = [r for r in result.run_requests or [] if r.job_name == HIRER_JOB]
-    assert {r.partition_key for r in runs} == hirers  # one per hirer, never one per application
-    assert len(runs) == len(hirers)
+    runs = [r for r in result.run_requests or [] if r.job_name == BATCH_JOB]
+    assert len(runs) == 1  # a handful of hirers: one run, never one per hirer or application
+    assert sorted(batch_hirers(result)) == sorted(hirers)
     [add] = result.dynamic_partitions_requests or []
     assert set(add.partition_keys) == hirers
     assert [r.job_name for r in result.run_requests or []].count(HIRERS_JOB) == 1
-    cursor = TickCursor.parse(result.cursor)
-    assert cursor.events == inbox_of(stack).max_seq() == len(stack.sandbox.state.world.events)
-    for request in runs:  # a tiny run config: the inbox seq the run covers, nothing else
-        assert request.run_config == {
-            "ops": {"application_events": {"config": {"upto_seq": cursor.events}}}
-        }
-        assert (
-            request.run_key and request.partition_key and request.partition_key in request.run_key
-        )
+    [run] = runs
+    config = run.run_config["ops"]["sync_hirers"]["config"]
+    assert config["reserved_as"] == run.run_key  # the run claims what the tick reserved
+    assert run.tags["seek_sync/hirers"] == str(len(hirers))
 
 
-def test_a_repeated_tick_creates_no_extra_work(
+def test_a_repeated_tick_hands_out_nothing_twice(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
     first = tick(instance, None)
     assert isinstance(first, dg.SensorResult)
     apply(instance, first)
-    again = tick(instance, None)  # the same tick again (e.g. the result was not stored)
-    assert isinstance(again, dg.SensorResult)
-    keys = sorted(r.run_key or "" for r in first.run_requests or [])
-    assert sorted(r.run_key or "" for r in again.run_requests or []) == keys  # deduped by run_key
-    assert not again.dynamic_partitions_requests  # partitions already there
-    after = tick(instance, first.cursor)
-    assert isinstance(after, dg.SkipReason)
+    # The same tick again (the daemon lost the result, or a second `sync` at the same moment):
+    # every due hirer is reserved for the first tick's run, which has not ended.
+    again = tick(instance, None)
+    assert not isinstance(again, dg.SensorResult) or batch_hirers(again) == []
 
 
-def test_nothing_is_lost_across_a_crash_between_ticks(
+def test_a_reservation_whose_run_never_started_lapses(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
-    crashed = tick(instance, None)  # polled into the inbox, then the process died: no cursor
-    assert isinstance(crashed, dg.SensorResult)
-    added = stack.sandbox.state.world.add_applications(4)
-    result = tick(instance, None)
-    assert isinstance(result, dg.SensorResult)
-    runs = [r for r in result.run_requests or [] if r.job_name == HIRER_JOB]
-    covered = sum(int(r.tags["seek_sync/events"]) for r in runs)
+    first = tick(instance, None)
+    assert isinstance(first, dg.SensorResult)
     inbox = inbox_of(stack)
-    served = sum(p.count for h, p in inbox.pending_by_hirer(0).items() if h in stack.targets)
-    assert covered == served  # every recorded event of a served hirer is in some run's range
-    assert {e.id for e in added} <= {e.event_id for e in inbox.events_after(0)}
-    assert TickCursor.parse(result.cursor).events == inbox.max_seq()
+    with inbox.transaction() as conn:  # the reserving process is long gone
+        conn.execute("UPDATE leases SET pid = 999999999, pid_started = 1")
+    again = tick(instance, first.cursor)
+    assert isinstance(again, dg.SensorResult)
+    assert sorted(batch_hirers(again)) == sorted(batch_hirers(first))  # owed, handed out again
 
 
 def test_a_removed_relationship_stops_new_work_and_keeps_the_data(
@@ -96,6 +94,7 @@ def test_a_removed_relationship_stops_new_work_and_keeps_the_data(
     first = tick(instance, None)
     assert isinstance(first, dg.SensorResult)
     apply(instance, first)
+    Leases(inbox_of(stack)).release(first.run_requests[0].run_key)  # type: ignore[index]
     world = stack.sandbox.state.world
     gone = sorted(related_hirers_with_applications(stack))[0]
     kept_events = len(inbox_of(stack).events_for_hirer(gone))
@@ -103,39 +102,40 @@ def test_a_removed_relationship_stops_new_work_and_keeps_the_data(
     world.add_applications(6)
     result = tick(instance, first.cursor)
     assert isinstance(result, dg.SensorResult)
-    asked = {r.partition_key for r in result.run_requests or [] if r.job_name == HIRER_JOB}
-    assert gone not in asked
+    assert gone not in batch_hirers(result)
     assert any(r.job_name == HIRERS_JOB for r in result.run_requests or [])  # hirers table updated
     assert instance.has_dynamic_partition("hirer", gone)  # the partition and its history stay
     assert len(inbox_of(stack).events_for_hirer(gone)) >= kept_events  # nothing deleted
-    later = tick(instance, result.cursor)
-    if isinstance(later, dg.SensorResult):
-        assert gone not in {r.partition_key for r in later.run_requests or []}
 
 
-def test_ten_thousand_pending_events_make_one_request_per_hirer(
+def test_ten_thousand_events_over_500_hirers_make_a_bounded_number_of_runs(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
     inbox = inbox_of(stack)
-    hirers = [f"seekAnzPublicTest:organization:seek:load{n:04d}" for n in range(50)]
-    events = [
-        InboxEvent(
-            event_id=f"load-{n}",
-            type_code="CandidateApplicationCreated",
-            source="webhook",
-            hirer_id=hirers[n % len(hirers)],
-            profile_id=f"profile-{n}",
-            raw={"n": n},
-        )
-        for n in range(10_000)
-    ]
-    inbox.add_events(events)
+    hirers = [f"seekAnzPublicTest:organization:seek:load{n:04d}" for n in range(500)]
+    inbox.add_events(
+        [
+            InboxEvent(
+                event_id=f"load-{n}",
+                type_code="CandidateApplicationCreated",
+                source="webhook",
+                hirer_id=hirers[n % len(hirers)],
+                profile_id=f"profile-{n}",
+                raw={"n": n},
+            )
+            for n in range(10_000)
+        ]
+    )
     started = time.perf_counter()
-    plan = plan_tick(inbox, TickCursor(), lambda h: False)
-    result = sensor_result(plan, relationship_changes=False)
+    plan = plan_tick(
+        inbox, Leases(inbox), lambda h: False, hirers_per_run=50, max_runs=4, holder=Holder.me()
+    )
     seconds = time.perf_counter() - started
-    runs = [r for r in result.run_requests or [] if r.job_name == HIRER_JOB]
-    assert {r.partition_key for r in runs} >= set(hirers)
-    assert sum(int(r.tags["seek_sync/events"]) for r in runs if r.partition_key in hirers) == 10_000
-    assert len(json.loads(result.cursor or "{}")) == 2  # the cursor stays two numbers
-    print(f"\nplan + result for 10,000 pending events over 50 hirers: {seconds * 1000:.0f} ms")
+    assert len(plan.runs) == 4 and all(len(r.hirer_ids) == 50 for r in plan.runs)
+    assert plan.left == len(plan.due) - 200 >= 300  # the rest waits for the next tick
+    handed = set(plan.hirers)
+    second = plan_tick(
+        inbox, Leases(inbox), lambda h: True, hirers_per_run=50, max_runs=4, holder=Holder.me()
+    )
+    assert not handed & set(second.hirers)  # reserved hirers are not handed out twice
+    print(f"\nplan for 10,000 events over 500 hirers: {seconds * 1000:.0f} ms")

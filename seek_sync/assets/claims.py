@@ -1,0 +1,52 @@
+"""Every hirer-partitioned asset step first claims its hirers, as the batched runs do.
+
+So a materialization launched from the UI (or a backfill) and a tick's run never work one hirer at
+once: a hirer held by another live run fails the step with one clear line, and is owed as before.
+The step also merges whatever a dead run journaled, before it reads the warehouse.
+"""
+
+import dagster as dg
+
+from seek_sync.assets.metadata import report_metadata
+from seek_sync.pipeline.hirer_run import leases_for
+from seek_sync.pipeline.report import StageReport
+from seek_sync.pipeline.stores import Stores
+from seek_sync.processes import Holder
+from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runs import run_ended
+
+# A backfill of N hirers launches ceil(N / this) runs (ranges of adjacent partitions).
+HIRERS_PER_BACKFILL_RUN = 50
+BACKFILL_POLICY = dg.BackfillPolicy.multi_run(HIRERS_PER_BACKFILL_RUN)
+
+
+def claim_hirers(
+    context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
+) -> tuple[list[str], Stores]:
+    """The step's hirers (one, or a range in a backfill), claimed; and the stores, merged."""
+    settings = seek_sync.settings()
+    stores = seek_sync.stores(warehouse.open(settings))
+    hirer_ids = list(context.partition_keys)
+    leases, me = leases_for(settings, stores.inbox), Holder.me()
+    leases.own_run(context.run_id, me)
+    ended = run_ended(context.instance)
+    claimed = set(leases.claim(hirer_ids, context.run_id, me, ended=ended))
+    held = [h for h in hirer_ids if h not in claimed]
+    if held:
+        raise dg.Failure(
+            description=f"{len(held)} hirer(s) are being synced by another live run; "
+            "they stay owed and the next tick takes them",
+            metadata={"held": dg.MetadataValue.json(held)},
+        )
+    stores.merge()
+    return hirer_ids, stores
+
+
+def record(
+    context: dg.AssetExecutionContext, asset_key: str, reports: list[StageReport], endpoints: str
+) -> None:
+    """Each hirer's report as the metadata of its own partition of the asset."""
+    for report in reports:
+        context.add_asset_metadata(
+            report_metadata(report, endpoints), asset_key=asset_key, partition_key=report.hirer_id
+        )

@@ -1,0 +1,1 @@
+"""`seek-sync bench`: the library path against the Dagster path, on sandboxes of their own."""

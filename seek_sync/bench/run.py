@@ -1,0 +1,221 @@
+"""`seek-sync bench`: one workload through the library path and the Dagster path, compared.
+
+Each path gets its own sandbox process (same seed, so the same world), its own receiver process
+and an empty home, and runs as its own process: the library path (`seek_sync.bench.library`) and
+the Dagster path as deployed (`seek-sync sync --loop`). A path is timed from its start until it
+is settled: no hirer due, nothing waiting for a callback, nothing journaled, the fakes idle.
+With `busy`, both first settle a world where every hirer has history, then the timed phase adds
+the applications to `busy` hirers only: a sparse tick among many idle partitions. Both must end
+with the same counts at the fakes. Figures come from this one run: the library path is the floor.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from seek_sync.inbox import Inbox
+from seek_sync.journal import Journal
+from seek_sync.ledger import Ledger
+from seek_sync.pipeline.hirers import removed_hirers
+from seek_sync.process_stack import ProcessStack, process_stack
+
+IDLE_LINE = "runs: 0 ok, 0 failed"
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MiB; 0 once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+@dataclass
+class PathResult:
+    seconds: float = 0.0
+    applications: int = 0
+    peak_rss_mb: float = 0.0
+    sandbox_peak_rss_mb: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    runs: int | None = None
+    idle_tick_s: float | None = None
+    cron_tick_s: float | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        out = {
+            "seconds": round(self.seconds, 2),
+            "applications_per_s": round(self.applications / self.seconds, 2),
+            "peak_rss_mb": round(self.peak_rss_mb, 1),
+            "counts": self.counts,
+        }
+        if self.runs is not None:
+            out["runs"] = self.runs
+        return out
+
+
+def settled(stack: ProcessStack, expected_hirers: int) -> bool:
+    inbox = Inbox(Path(stack.env["SEEK_SYNC_HOME"]) / "inbox.sqlite3")
+    try:
+        ledger = Ledger(inbox)
+        rows = ledger.rows()
+        if len(rows) < expected_hirers or Journal(inbox).pending():
+            return False
+        if ledger.due(exclude=removed_hirers(inbox)):
+            return False
+        if any(int(w.owed.get("waiting", 0) or 0) for w in rows.values()):
+            return False
+    finally:
+        inbox.close()
+    return stack.idle()
+
+
+def fake_counts(stack: ProcessStack) -> dict[str, int]:
+    ledger = stack.ledger()
+    return {
+        "onderwijsregio_candidates": sum(
+            not c["sandbox"] for c in ledger["onderwijsregio"]["candidates"]
+        ),
+        "onderwijsregio_files": sum(not f["sandbox"] for f in ledger["onderwijsregio"]["files"]),
+        "kombo_applications": sum(not a["seeded"] for a in ledger["kombo"]["applications"]),
+        "kombo_files": sum(not f["seeded"] for f in ledger["kombo"]["files"]),
+    }
+
+
+def _hirers_with_applications(stack: ProcessStack) -> list[str]:
+    summary = stack.admin("GET", "/_sandbox/summary")
+    return [h["id"] for h in summary["hirers"] if h["applications"] and h["id"] in stack.targets]
+
+
+def _wait(
+    stack: ProcessStack, process: subprocess.Popen[str], result: PathResult, hirers: int
+) -> None:
+    sandbox_pid = stack.sandbox.pid
+    while not settled(stack, hirers):
+        if process.poll() is not None:
+            raise RuntimeError(f"the benchmarked process exited with {process.returncode}")
+        result.peak_rss_mb = max(result.peak_rss_mb, peak_rss_mb(process.pid))
+        result.sandbox_peak_rss_mb = max(result.sandbox_peak_rss_mb, peak_rss_mb(sandbox_pid))
+        time.sleep(0.2)
+    result.peak_rss_mb = max(result.peak_rss_mb, peak_rss_mb(process.pid))
+
+
+def measure(
+    kind: str, home: Path, world: list[str], applications: int, busy: int | None, interval: float
+) -> PathResult:
+    result = PathResult()
+    with process_stack(home, *world) as stack:
+        log = open(home / f"{kind}.out", "w+")  # noqa: SIM115 - read back after the process ends
+        if kind == "library":
+            command = [sys.executable, "-m", "seek_sync.bench.library", str(interval)]
+        else:
+            command = [
+                sys.executable,
+                "-m",
+                "seek_sync.cli",
+                "sync",
+                "--loop",
+                "--interval",
+                str(interval),
+            ]
+        known = _hirers_with_applications(stack)
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command,
+            env={**os.environ, **stack.env},
+            stdout=log,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        try:
+            _wait(stack, process, result, len(known))
+            result.applications = int(stack.admin("GET", "/_sandbox/summary")["applications"])
+            if busy:
+                chosen = known[:busy]
+                per = [applications // busy + (i < applications % busy) for i in range(busy)]
+                started = time.perf_counter()
+                for hirer_id, count in zip(chosen, per, strict=True):
+                    if count:
+                        stack.admin(
+                            "POST", "/_sandbox/applications", {"count": count, "hirers": [hirer_id]}
+                        )
+                result.applications = applications
+                _wait(stack, process, result, len(known))
+            result.seconds = time.perf_counter() - started
+            if kind == "dagster":
+                time.sleep(interval * 3.5)  # a few idle ticks of the long-lived process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+        result.counts = fake_counts(stack)
+        if kind == "dagster":
+            log.seek(0)
+            result.idle_tick_s = _idle_tick(log.read())
+            result.cron_tick_s = _cron_tick(stack)
+            with dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"]) as instance:
+                result.runs = instance.get_runs_count()
+        log.close()
+    return result
+
+
+def _idle_tick(output: str) -> float | None:
+    seconds = [
+        float(line.rsplit("; ", 2)[-2].removesuffix(" s"))
+        for line in output.splitlines()
+        if IDLE_LINE in line and "hirers synced: 0" in line
+    ]
+    return round(statistics.median(seconds), 3) if seconds else None
+
+
+def _cron_tick(stack: ProcessStack) -> float:
+    """A one-shot `seek-sync sync` on the settled home: process start included."""
+    started = time.perf_counter()
+    stack.seek_sync("sync").communicate(timeout=120)
+    return round(time.perf_counter() - started, 2)
+
+
+def run_bench(
+    applications: int, hirers: int, busy: int | None = None, seed: int = 7, interval: float = 1.0
+) -> dict[str, Any]:
+    """Both paths on the same world; one JSON-able object of figures."""
+    if busy:
+        world = ["--applications", str(hirers), "--hirers", str(hirers)]
+    else:
+        world = ["--applications", str(applications), "--hirers", str(hirers)]
+    world += ["--seed", str(seed), "--no-edge-cases"]
+    with tempfile.TemporaryDirectory(prefix="seek-sync-bench-") as tmp:
+        library = measure("library", Path(tmp) / "library", world, applications, busy, interval)
+        dagster = measure("dagster", Path(tmp) / "dagster", world, applications, busy, interval)
+    lib, dag = library.as_json(), dagster.as_json()
+    return {
+        "applications": applications,
+        "hirers": hirers,
+        "busy": busy,
+        "library": lib,
+        "dagster": dag,
+        "ratio_dagster_library": round(dag["applications_per_s"] / lib["applications_per_s"], 3),
+        "idle_tick_s": dagster.idle_tick_s,
+        "cron_tick_s": dagster.cron_tick_s,
+        "peak_rss_mb": round(max(library.peak_rss_mb, dagster.peak_rss_mb), 1),
+        "sandbox_peak_rss_mb": round(
+            max(library.sandbox_peak_rss_mb, dagster.sandbox_peak_rss_mb), 1
+        ),
+        "counts_identical": library.counts == dagster.counts,
+    }
+
+
+def main_json(result: dict[str, Any]) -> str:
+    return json.dumps(result, sort_keys=False)

@@ -1,0 +1,93 @@
+"""The journal: each outside call's outcome, written to SQLite as it returns, merged into DuckDB.
+
+A run step records every outcome (profile fetched, file stored, candidate resolved, upload
+accepted ...) as a whole warehouse row in the `journal` table of the inbox database the moment the
+call returns; SQLite takes many writers at once and a row survives the process being killed.
+`merge` moves every journaled row into the warehouse in one DuckDB transaction and then deletes
+them. It reads the journal while it holds the DuckDB file (one writing process at a time), so
+merges from several processes apply rows in journal order and a newer row is never overwritten by
+an older one. A kill during a merge leaves the rows in the journal; merging them again writes the
+same rows (`INSERT OR REPLACE`), so the next run simply merges first. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+
+from seek_sync.inbox import Inbox
+from seek_sync.inbox_rows import utc_now
+from seek_sync.store.warehouse import KEYS, Warehouse, timestamp_columns, upsert_many
+
+# Test hook: SIGKILL this process inside a merge, after the rows are written and before COMMIT.
+KILL_IN_MERGE_ENV = "SEEK_SYNC_TEST_KILL_IN_MERGE"
+_MERGE_LOCK = threading.Lock()  # DuckDB shares one database between a process's connections
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    raise TypeError(f"cannot journal a {type(value).__name__}")
+
+
+def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows).drop_duplicates(subset=list(KEYS[table]), keep="last")
+    for column in timestamp_columns(table):
+        if column in frame.columns:
+            frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
+    return frame
+
+
+def _kill_hook() -> None:
+    if os.environ.get(KILL_IN_MERGE_ENV):
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class Journal:
+    """Outcomes not yet in the warehouse, in the inbox database."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+
+    def record(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Journal whole warehouse rows of `table` (each with its hirer_id) in one transaction."""
+        if table not in KEYS:
+            raise ValueError(f"unknown table {table}")
+        if not rows:
+            return
+        now = utc_now()
+        values = [
+            (row["hirer_id"], table, json.dumps(row, default=_json_default), now) for row in rows
+        ]
+        with self.inbox.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO journal (hirer_id, tbl, row_json, at) VALUES (?, ?, ?, ?)", values
+            )
+
+    def pending(self, hirer_id: str | None = None) -> int:
+        """Rows journaled and not yet merged (of one hirer, or of all)."""
+        where, args = ("WHERE hirer_id = ?", (hirer_id,)) if hirer_id else ("", ())
+        return int(self.inbox.read(f"SELECT COUNT(*) AS n FROM journal {where}", args)[0]["n"])
+
+    def merge(self, warehouse: Warehouse) -> int:
+        """Every journaled row into the warehouse, in one transaction; returns rows merged."""
+        with _MERGE_LOCK, warehouse.connect() as connection:
+            rows = self.inbox.read("SELECT seq, tbl, row_json FROM journal ORDER BY seq")
+            if not rows:
+                return 0
+            by_table: dict[str, list[dict[str, Any]]] = {}
+            for row in rows:
+                by_table.setdefault(row["tbl"], []).append(json.loads(row["row_json"]))
+            frames = {table: _frame(table, batch) for table, batch in by_table.items()}
+            upsert_many(connection, frames, before_commit=_kill_hook)
+            last = rows[-1]["seq"]
+        with self.inbox.transaction() as conn:
+            conn.execute("DELETE FROM journal WHERE seq <= ?", (last,))
+        return len(rows)

@@ -1,0 +1,198 @@
+"""Which process holds which hirer, and which process executes which run, in the inbox database.
+
+A tick *reserves* the hirers it hands to a run; the run *claims* them when it starts. Both are one
+`BEGIN IMMEDIATE` transaction that takes a hirer only when no live holder has it, so two ticks or
+two runs never work one hirer at once. A holder is live while its process lives (pid and start
+time, on this host) or, on another host, while its heartbeat is fresh; an unclaimed reservation
+lapses after `reservation_seconds` (the run it was made for never started). A dead holder's
+hirers are free again, and so are the runs it owned: see `seek_sync.runs`. No Dagster here.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from seek_sync.inbox import Inbox
+from seek_sync.processes import Holder
+
+
+@dataclass(frozen=True)
+class Lease:
+    hirer_id: str
+    owner: str  # a run id once claimed; the tick's run key while only reserved
+    holder: Holder
+    heartbeat_at: float
+    claimed: bool
+
+
+class Leases:
+    """The `leases` and `run_owners` tables."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        *,
+        stale_after_seconds: float = 120.0,
+        reservation_seconds: float = 600.0,
+    ) -> None:
+        self.inbox = inbox
+        self.stale_after_seconds = stale_after_seconds
+        self.reservation_seconds = reservation_seconds
+
+    # --- liveness -----------------------------------------------------------------------------
+
+    def is_live(self, holder: Holder, heartbeat_at: float, *, claimed: bool) -> bool:
+        now = time.time()
+        if not claimed and now - heartbeat_at > self.reservation_seconds:
+            return False
+        alive = holder.alive()
+        if alive is not None:
+            return alive
+        return now - heartbeat_at <= self.stale_after_seconds
+
+    def live(self) -> dict[str, Lease]:
+        """Every hirer held by a live holder."""
+        rows = self.inbox.read("SELECT * FROM leases")
+        leases = [
+            Lease(
+                r["hirer_id"],
+                r["owner"],
+                Holder(r["pid"], r["pid_started"], r["host"]),
+                r["heartbeat_at"],
+                bool(r["claimed"]),
+            )
+            for r in rows
+        ]
+        return {
+            lease.hirer_id: lease
+            for lease in leases
+            if self.is_live(lease.holder, lease.heartbeat_at, claimed=lease.claimed)
+        }
+
+    # --- taking and giving back ----------------------------------------------------------------
+
+    def _take(
+        self,
+        hirer_ids: Iterable[str],
+        owner: str,
+        holder: Holder,
+        *,
+        claim: bool,
+        accept: str,
+        ended: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        taken, now = [], time.time()
+        with self.inbox.transaction() as conn:
+            for hirer_id in hirer_ids:
+                row = conn.execute(
+                    "SELECT owner, pid, pid_started, host, heartbeat_at, claimed FROM leases "
+                    "WHERE hirer_id = ?",
+                    (hirer_id,),
+                ).fetchone()
+                if row is not None and row["owner"] not in (owner, accept):
+                    other = Holder(row["pid"], row["pid_started"], row["host"])
+                    live = self.is_live(other, row["heartbeat_at"], claimed=bool(row["claimed"]))
+                    if live and not (ended and row["claimed"] and ended(row["owner"])):
+                        continue
+                conn.execute(
+                    "INSERT INTO leases (hirer_id, owner, pid, pid_started, host, heartbeat_at, "
+                    "claimed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hirer_id) DO UPDATE SET "
+                    "owner = excluded.owner, pid = excluded.pid, "
+                    "pid_started = excluded.pid_started, host = excluded.host, "
+                    "heartbeat_at = excluded.heartbeat_at, claimed = excluded.claimed",
+                    (hirer_id, owner, holder.pid, holder.started, holder.host, now, int(claim)),
+                )
+                taken.append(hirer_id)
+        return taken
+
+    def reserve(self, hirer_ids: Iterable[str], run_key: str, holder: Holder) -> list[str]:
+        """Reserve the free hirers among `hirer_ids` for the run a tick requests."""
+        return self._take(hirer_ids, run_key, holder, claim=False, accept=run_key)
+
+    def claim(
+        self,
+        hirer_ids: Iterable[str],
+        run_id: str,
+        holder: Holder,
+        *,
+        reserved_as: str = "",
+        ended: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Claim for run `run_id` each hirer that is free, dead, reserved as `reserved_as`, or
+        held by a run that `ended` says has finished (its process may live on, as a test's or a
+        `sync --loop` process does)."""
+        return self._take(
+            hirer_ids, run_id, holder, claim=True, accept=reserved_as or run_id, ended=ended
+        )
+
+    def release(self, owner: str, hirer_ids: Iterable[str] | None = None) -> None:
+        with self.inbox.transaction() as conn:
+            if hirer_ids is None:
+                conn.execute("DELETE FROM leases WHERE owner = ?", (owner,))
+            else:
+                conn.executemany(
+                    "DELETE FROM leases WHERE owner = ? AND hirer_id = ?",
+                    [(owner, h) for h in hirer_ids],
+                )
+
+    def heartbeat(self, owner: str) -> None:
+        now = time.time()
+        with self.inbox.transaction() as conn:
+            conn.execute("UPDATE leases SET heartbeat_at = ? WHERE owner = ?", (now, owner))
+            conn.execute("UPDATE run_owners SET heartbeat_at = ? WHERE run_id = ?", (now, owner))
+
+    @contextmanager
+    def heartbeating(self, owner: str, every_seconds: float = 10.0) -> Iterator[None]:
+        """Refresh `owner`'s heartbeat in a background thread while the block runs."""
+        stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(every_seconds):
+                self.heartbeat(owner)
+
+        thread = threading.Thread(target=beat, name=f"heartbeat-{owner[:8]}", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            thread.join(timeout=5)
+
+    # --- run owners ----------------------------------------------------------------------------
+
+    def own_run(self, run_id: str, holder: Holder) -> None:
+        """Record that `holder` executes run `run_id` (so a tick can tell when it died)."""
+        with self.inbox.transaction() as conn:
+            conn.execute(
+                "INSERT INTO run_owners (run_id, pid, pid_started, host, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, "
+                "pid_started = excluded.pid_started, host = excluded.host, "
+                "heartbeat_at = excluded.heartbeat_at",
+                (run_id, holder.pid, holder.started, holder.host, time.time()),
+            )
+
+    def run_owner_alive(self, run_id: str) -> bool | None:
+        """Whether the process executing `run_id` lives; None when no owner was recorded."""
+        rows = self.inbox.read("SELECT * FROM run_owners WHERE run_id = ?", (run_id,))
+        if not rows:
+            return None
+        row = rows[0]
+        holder = Holder(row["pid"], row["pid_started"], row["host"])
+        return self.is_live(holder, row["heartbeat_at"], claimed=True)
+
+    def owners(self) -> list[str]:
+        """Every run id that recorded an owner or holds a claimed lease."""
+        rows = self.inbox.read(
+            "SELECT run_id FROM run_owners UNION SELECT owner FROM leases WHERE claimed = 1"
+        )
+        return [r[0] for r in rows]
+
+    def forget_run(self, run_id: str) -> None:
+        """A finished (or buried) run: its owner row and every lease it held go."""
+        with self.inbox.transaction() as conn:
+            conn.execute("DELETE FROM run_owners WHERE run_id = ?", (run_id,))
+            conn.execute("DELETE FROM leases WHERE owner = ?", (run_id,))

@@ -1,0 +1,177 @@
+"""The local stack as an operator runs it: the sandbox and the receiver each their own process.
+
+`process_stack` starts `seek-sync sandbox serve` and `seek-sync receiver serve` as processes,
+writes the hirer -> ATS map from the sandbox's own admin API (related hirers, alternating
+Onderwijsregio and Kombo; Kombo's jobs from its state), and gives the environment a `seek-sync`
+process needs (`SEEK_SYNC_*` and `DAGSTER_HOME`) without touching this process's. Everything is
+counted through the fakes' HTTP APIs. Used by `seek-sync bench` and the crash tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from seek_sync.local_stack import KOMBO_KEY_ENV, OR_KEY_ENV, dagster_home, stack_environment
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class ProcessStack:
+    home: Path
+    info: dict[str, Any]
+    sandbox: subprocess.Popen[str]
+    receiver_url: str
+    env: dict[str, str]
+    targets: dict[str, str]  # hirer -> target kind
+    children: list[subprocess.Popen[str]] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return str(self.info["base_url"])
+
+    def admin(self, method: str, path: str, body: Any = None) -> Any:
+        """A call to the sandbox's admin API (`/_sandbox/...`), answered as JSON."""
+        response = httpx.request(method, self.base_url + path, json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def idle(self) -> bool:
+        """No Onderwijsregio mutation or callback in flight at the fake."""
+        return bool(self.admin("GET", "/_sandbox/ats/idle")["idle"])
+
+    def wait_idle(self, seconds: float = 60.0) -> bool:
+        deadline = time.monotonic() + seconds
+        while not self.idle():
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def ledger(self) -> dict[str, Any]:
+        """What each ATS fake holds: candidates/applications, files, duplicates."""
+        return self.admin("GET", "/_sandbox/ats/ledger")  # type: ignore[no-any-return]
+
+    def seek_sync(
+        self, *args: str, extra_env: dict[str, str] | None = None
+    ) -> subprocess.Popen[str]:
+        """A `seek-sync` command as its own process, in this stack's environment."""
+        process = subprocess.Popen(
+            [sys.executable, "-m", "seek_sync.cli", *args],
+            env={**os.environ, **self.env, **(extra_env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.children.append(process)
+        return process
+
+
+def _wait_http(url: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def write_hirer_map(
+    base_url: str, info: dict[str, Any], path: Path, kinds: tuple[str, ...]
+) -> dict[str, str]:
+    """Every related sandbox hirer, given a target kind in turn; Kombo hirers get every Kombo job
+    (the sandbox's job references are unique across hirers)."""
+    summary = httpx.get(f"{base_url}/_sandbox/summary", timeout=30).json()
+    kombo = httpx.get(f"{base_url}/_sandbox/kombo/state", timeout=30).json()
+    jobs = {job["remote_id"]: job["id"] for job in kombo["jobs"] if job.get("remote_id")}
+    related = sorted(h["id"] for h in summary["hirers"] if h["relationship"])
+    entries: dict[str, Any] = {}
+    for index, hirer_id in enumerate(related):
+        kind = kinds[index % len(kinds)]
+        if kind == "kombo":
+            entries[hirer_id] = {
+                "target": "kombo",
+                "api_key_env": KOMBO_KEY_ENV,
+                "integration_id": info["kombo_integration_id"],
+                "jobs": jobs,
+            }
+        else:
+            entries[hirer_id] = {"target": "onderwijsregio", "api_key_env": OR_KEY_ENV}
+    path.write_text(yaml.safe_dump({"hirers": entries}), encoding="utf-8")
+    return {h: e["target"] for h, e in entries.items()}
+
+
+@contextmanager
+def process_stack(
+    home: Path,
+    *sandbox_options: str,
+    kinds: tuple[str, ...] = ("onderwijsregio", "kombo"),
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[ProcessStack]:
+    """The sandbox (with `sandbox_options`) and the receiver as processes; stopped on exit."""
+    home.mkdir(parents=True, exist_ok=True)
+    sandbox = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "seek_sync.cli",
+            "sandbox",
+            "serve",
+            "--port",
+            "0",
+            *sandbox_options,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    processes, stack = [sandbox], None
+    try:
+        info = json.loads(sandbox.stdout.readline())  # type: ignore[union-attr]
+        targets = write_hirer_map(info["base_url"], info, home / "hirer-targets.yaml", kinds)
+        port = free_port()
+        receiver_url = f"http://127.0.0.1:{port}"
+        env = stack_environment(info, home, receiver_url) | {
+            "DAGSTER_HOME": str(dagster_home(home / "dagster")),
+            **(extra_env or {}),
+        }
+        receiver = subprocess.Popen(
+            [sys.executable, "-m", "seek_sync.cli", "receiver", "serve", "--port", str(port)],
+            env={**os.environ, **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        processes.append(receiver)
+        _wait_http(receiver_url + "/webhooks/seek")
+        stack = ProcessStack(home, info, sandbox, receiver_url, env, targets)
+        yield stack
+    finally:
+        processes += stack.children if stack else []
+        for process in reversed(processes):
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()

@@ -1,0 +1,185 @@
+"""Helpers for crash tests: kill points at the fakes, driving `seek-sync` processes to settled,
+and the exactly-once audit counted through the fakes' own APIs and the warehouse."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+
+from seek_sync.journal import KILL_IN_MERGE_ENV
+from seek_sync.process_stack import ProcessStack
+from seek_sync.store.warehouse import Warehouse
+
+# Endpoint -> how many matching calls to let through first. The fake applies the call's effect,
+# SIGKILLs the given pid, and drops the connection: the client never hears of the effect.
+KILL_POINTS = {
+    "attachment": 2,  # half-way through a download
+    "onderwijsregio.create": 1,
+    "kombo.add_attachment": 2,
+    "onderwijsregio.attachments": 0,
+}
+MERGE = "warehouse merge"  # SIGKILL inside a merge, after the rows are written, before COMMIT
+RUNS = re.compile(r"runs: (\d+) ok, (\d+) failed")
+
+Start = Callable[[dict[str, str]], list[subprocess.Popen[str]]]
+
+
+@dataclass
+class Killed:
+    fired: dict[str, int] = field(default_factory=dict)  # kill point -> attempt it fired in
+    exits: list[int | None] = field(default_factory=list)
+    attempts: int = 0
+
+
+def kill_rules(stack: ProcessStack) -> set[str]:
+    return {f["endpoint"] for f in stack.admin("GET", "/_sandbox/faults") if f["kind"] == "kill"}
+
+
+def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -> Killed:
+    """Start `seek-sync` process(es) again and again; the first one's pid goes to every kill
+    point not yet fired (the first attempt kills itself in a warehouse merge instead), until
+    every point has fired once."""
+    killed = Killed()
+    for attempt in range(attempts):
+        merge = MERGE not in killed.fired
+        processes = start({KILL_IN_MERGE_ENV: "1"} if merge else {})
+        victim = processes[0]
+        stack.admin("DELETE", "/_sandbox/faults")
+        pending = [p for p in KILL_POINTS if p not in killed.fired]
+        if not merge:
+            rules = [
+                {"endpoint": p, "kind": "kill", "pid": victim.pid, "skip": KILL_POINTS[p]}
+                for p in pending
+            ]
+            stack.admin("POST", "/_sandbox/faults", rules)
+        for process in processes:
+            process.communicate(timeout=170)
+        killed.exits.append(victim.returncode)
+        left = kill_rules(stack)
+        stack.admin("DELETE", "/_sandbox/faults")
+        if merge and victim.returncode == -9:
+            killed.fired[MERGE] = attempt
+        for point in pending:
+            if not merge and point not in left:
+                killed.fired[point] = attempt
+        killed.attempts = attempt + 1
+        stack.wait_idle()
+        if len(killed.fired) == len(KILL_POINTS) + 1:
+            break
+    return killed
+
+
+def sync_until_settled(stack: ProcessStack, ticks: int = 30) -> int:
+    """One-tick `seek-sync sync` processes until a tick runs nothing and the fakes are idle."""
+    for tick in range(ticks):
+        process = stack.seek_sync("sync")
+        out, err = process.communicate(timeout=170)
+        assert process.returncode in (0, 1), err[-3000:]
+        found = RUNS.search(out)
+        assert found, out + err[-3000:]
+        idle = stack.wait_idle()
+        if found.group(1) == found.group(2) == "0" and idle:
+            return tick + 1
+    raise AssertionError(f"not settled after {ticks} ticks")
+
+
+@dataclass
+class Audit:
+    problems: list[str]
+    counts: dict[str, int]
+
+
+def _fake_files(ledger: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "onderwijsregio": [f for f in ledger["onderwijsregio"]["files"] if not f["sandbox"]],
+        "kombo": [f for f in ledger["kombo"]["files"] if not f["seeded"]],
+    }
+
+
+def audit(stack: ProcessStack) -> Audit:
+    """Every applicant and stored file at its fake exactly once, nothing left half-done."""
+    problems: list[str] = []
+    ledger = stack.ledger()
+    files = _fake_files(ledger)
+    for kind in ("onderwijsregio", "kombo"):
+        for name, dupes in ledger[kind]["duplicates"].items():
+            real = [d for d in dupes if not d.get("sandbox") and not d.get("seeded")]
+            if real:
+                problems.append(f"{kind}: duplicate {name}: {real[:3]}")
+    warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
+    with warehouse.connect(read_only=True) as db:
+        uploads = dict(
+            db.execute(
+                "SELECT target || ':' || state, COUNT(*) FROM ats_uploads GROUP BY 1"
+            ).fetchall()
+        )
+        open_files = db.execute(
+            "SELECT COUNT(*) FROM attachment_files f JOIN attachment_manifest m "
+            "USING (attachment_id) LEFT JOIN ats_uploads u USING (attachment_id) "
+            "WHERE f.status = 'stored' AND (u.state IS NULL OR u.state NOT IN "
+            "('confirmed', 'rejected'))"
+        ).fetchone()[0]
+        profiles = dict(
+            db.execute(
+                "SELECT hirer_id, COUNT(*) FROM candidate_profiles WHERE status = 'ok' GROUP BY 1"
+            ).fetchall()
+        )
+        ats_ids = Counter(
+            f"{target}:{ats_id}"
+            for target, ats_id in db.execute(
+                "SELECT target, ats_id FROM ats_candidates WHERE state = 'exists'"
+            ).fetchall()
+        )
+    for kind in ("onderwijsregio", "kombo"):
+        confirmed = uploads.get(f"{kind}:confirmed", 0)
+        if confirmed != len(files[kind]):
+            problems.append(
+                f"{kind}: {confirmed} confirmed uploads, the fake holds {len(files[kind])}"
+            )
+        owners = {f["owner"] for f in files[kind]}
+        ours = {key.split(":", 1)[1] for key in ats_ids if key.startswith(kind + ":")}
+        if kind == "onderwijsregio" and owners - ours:
+            problems.append(f"{kind}: files on candidates we never recorded: {owners - ours}")
+    if open_files:
+        problems.append(f"{open_files} stored file(s) neither confirmed nor rejected")
+    summary = stack.admin("GET", "/_sandbox/summary")
+    for hirer in summary["hirers"]:
+        if hirer["id"] in stack.targets and profiles.get(hirer["id"], 0) != hirer["applications"]:
+            problems.append(
+                f"{hirer['id']}: {profiles.get(hirer['id'], 0)} profiles stored, "
+                f"SEEK has {hirer['applications']} applications"
+            )
+    counts = {kind: len(found) for kind, found in files.items()} | {
+        "profiles": sum(profiles.values())
+    }
+    return Audit(problems, counts)
+
+
+def leftovers(stack: ProcessStack) -> list[str]:
+    """Runs left STARTED, pool slots held, journal rows unmerged, half-written blobs."""
+    found = []
+    with dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"]) as instance:
+        statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
+        started = instance.get_runs(dg.RunsFilter(statuses=statuses))
+        found += [f"run {r.run_id} left {r.status.value}" for r in started]
+        for pool in ("hirer_sync", "seek_api", "ats_api"):
+            info = instance.event_log_storage.get_concurrency_info(pool)
+            if info.claimed_slots:
+                found.append(f"pool {pool}: {len(info.claimed_slots)} slot(s) held")
+    home = Path(stack.env["SEEK_SYNC_HOME"])
+    with sqlite3.connect(home / "inbox.sqlite3") as db:
+        rows = db.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
+        if rows:
+            found.append(f"{rows} journal row(s) never merged")
+    blobs = home / "blobs"
+    half = [p for p in blobs.rglob("*") if p.is_file() and "tmp" in p.relative_to(blobs).parts]
+    found += [f"half-written blob {p.name}" for p in half]
+    return found
