@@ -90,7 +90,6 @@ class Settings(BaseSettings):
 
     # --- Run model: how runs share out hirers, and when owed work is due again -----------------
     hirers_per_run: int = Field(default=50, ge=1, le=1000)  # hirers one run covers at most
-    hirer_concurrency: int = Field(default=4, ge=1, le=64)  # hirers worked at once per process
     hirer_items_per_run: int = Field(default=500, ge=1)  # per stage, so no hirer starves others
     runs_per_tick: int = Field(default=8, ge=1)  # runs one tick requests at most
     ats_confirm_timeout_seconds: float = Field(default=600.0, gt=0)  # then an upload is read back

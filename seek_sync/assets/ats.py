@@ -1,5 +1,6 @@
 """The ATS side of each hirer: its applicants resolved in the hirer's ATS, and the files pushed."""
 
+import asyncio
 from collections.abc import Iterator
 
 import dagster as dg
@@ -42,21 +43,20 @@ def ats_push(
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
     settings = seek_sync.settings()
 
-    async def push() -> list[tuple[StageReport, StageReport]]:
-        reports = []
+    async def push() -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
         async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
-            for hirer_id in hirer_ids:
-                target = runner.target(hirer_id)
-                if target is None:
-                    context.log.warning("hirer %s has no ATS target: nothing pushed", hirer_id)
-                    unmapped = StageReport("ats", hirer_id, notes=["no ATS target in the map"])
-                    reports.append((unmapped, unmapped))
-                    continue
-                reports.append(await sync_ats(target, stores, hirer_id))
-        return reports
+            targets = {h: t for h in hirer_ids if (t := runner.target(h)) is not None}
+            return await sync_ats(targets, stores)
 
-    pairs = seek_sync.run(push())
+    pushed, errors = asyncio.run(push())
+    for hirer_id in sorted(set(hirer_ids) - set(pushed)):
+        context.log.warning("hirer %s has no ATS target: nothing pushed", hirer_id)
     endpoints = seek_sync.endpoints()
     for index, key in enumerate(("ats_candidates", "ats_uploads")):
-        record(context, key, [pair[index] for pair in pairs], endpoints)
+        record(context, key, [pair[index] for pair in pushed.values()], endpoints)
         yield dg.MaterializeResult(asset_key=key)
+    if errors:
+        raise dg.Failure(
+            description=f"the ATS push failed for {len(errors)} hirer(s)",
+            metadata={"failed": dg.MetadataValue.json(sorted(errors))},
+        )

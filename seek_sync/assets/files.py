@@ -32,11 +32,9 @@ def attachment_files(
     """Each attachment downloaded and hashed while streaming, stored content-addressed."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
 
-    async def fetch(client: SeekClient) -> list[StageReport]:
-        return [
-            await sync_files(client, stores, h, retry_missing=config.retry_missing)
-            for h in hirer_ids
-        ]
+    async def fetch(client: SeekClient) -> dict[str, StageReport]:
+        return await sync_files(client, stores, hirer_ids, retry_missing=config.retry_missing)
 
-    record(context, "attachment_files", seek_sync.with_seek(fetch), seek_sync.endpoints())
+    reports = seek_sync.with_seek(fetch)
+    record(context, "attachment_files", list(reports.values()), seek_sync.endpoints())
     return dg.MaterializeResult()

@@ -45,10 +45,9 @@ def application_events(
 ) -> dg.MaterializeResult:
     """The hirer's recorded SEEK events (polled and webhook), moved from the inbox."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
-    reports = [
-        sync_events(stores.inbox, stores.warehouse, h, upto_seq=config.upto_seq) for h in hirer_ids
-    ]
-    record(context, "application_events", reports, seek_sync.endpoints())
+    upto = dict.fromkeys(hirer_ids, config.upto_seq) if config.upto_seq is not None else None
+    reports = sync_events(stores.inbox, stores.warehouse, hirer_ids, upto=upto)
+    record(context, "application_events", list(reports.values()), seek_sync.endpoints())
     return dg.MaterializeResult()
 
 
@@ -69,13 +68,11 @@ def candidate_profiles(
     """Each application's candidate profile from SEEK's GraphQL API: typed columns plus JSON."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
 
-    async def fetch(client: SeekClient) -> list[StageReport]:
-        return [
-            await sync_profiles(client, stores, h, retry_settled=config.refetch_settled)
-            for h in hirer_ids
-        ]
+    async def fetch(client: SeekClient) -> dict[str, StageReport]:
+        return await sync_profiles(client, stores, hirer_ids, retry_settled=config.refetch_settled)
 
-    record(context, "candidate_profiles", seek_sync.with_seek(fetch), seek_sync.endpoints())
+    reports = seek_sync.with_seek(fetch)
+    record(context, "candidate_profiles", list(reports.values()), seek_sync.endpoints())
     return dg.MaterializeResult()
 
 
@@ -91,6 +88,6 @@ def attachment_manifest(
 ) -> dg.MaterializeResult:
     """One row per attachment of each stored profile: role, URL and descriptions."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
-    reports = [sync_manifest(stores.warehouse, h) for h in hirer_ids]
-    record(context, "attachment_manifest", reports, seek_sync.endpoints())
+    reports = sync_manifest(stores.warehouse, hirer_ids)
+    record(context, "attachment_manifest", list(reports.values()), seek_sync.endpoints())
     return dg.MaterializeResult()

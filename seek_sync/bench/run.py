@@ -159,7 +159,15 @@ def measure(
                 time.sleep(interval * 3.5)  # a few idle ticks of the long-lived process
         finally:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=30)
+        print(
+            f"{kind}: {result.applications} applications settled in {result.seconds:.1f} s",
+            file=sys.stderr,
+        )
         result.counts = fake_counts(stack)
         if kind == "dagster":
             log.seek(0)

@@ -9,11 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from typing import Any
-
-import pandas as pd
 
 from seek_sync.ats import callbacks as callback_bodies
 from seek_sync.ats.base import (
@@ -21,21 +18,19 @@ from seek_sync.ats.base import (
     AtsFile,
     AtsTarget,
     CallbackResult,
-    CandidateRecord,
-    UploadRecord,
+)
+from seek_sync.pipeline.ats_state import (
+    WAITING,
+    AtsState,
+    Creates,
+    Progress,
+    Reader,
+    records_of,
 )
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.store.blobs import BlobStore
-from seek_sync.store.warehouse import Warehouse
-
-DONE = frozenset({"confirmed", "rejected"})
-WAITING = frozenset({"accepted"})
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
 
 
 def ats_candidate(hirer_id: str, row: dict[str, Any]) -> AtsCandidate:
@@ -69,43 +64,19 @@ def ats_file(blobs: BlobStore, hirer_id: str, row: dict[str, Any]) -> AtsFile:
     )
 
 
-class AtsState:
-    """The hirer's stored ATS records for one target, read once per run and updated in memory."""
-
-    def __init__(self, warehouse: Warehouse, target: str, hirer_id: str) -> None:
-        args = [target, hirer_id]
-        where = "WHERE target = ? AND hirer_id = ?"
-        self.candidates = {
-            r["seek_candidate_id"]: CandidateRecord.model_validate(r)
-            for r in _records(warehouse.query(f"SELECT * FROM ats_candidates {where}", args))
-        }
-        self.uploads = {
-            r["attachment_id"]: UploadRecord.model_validate(
-                {**r, "outcome_unknown": bool(r["outcome_unknown"])}
-            )
-            for r in _records(warehouse.query(f"SELECT * FROM ats_uploads {where}", args))
-        }
-        self.uploads_before = {k: v.model_dump() for k, v in self.uploads.items()}
-        self.candidates_before = {k: v.model_dump() for k, v in self.candidates.items()}
-
-    def settled(self, attachment_id: str) -> bool:
-        record = self.uploads.get(attachment_id)
-        return record is not None and record.state in DONE
-
-
 def load_work(
-    warehouse: Warehouse, blobs: BlobStore, hirer_id: str, state: AtsState
+    warehouse: Reader, blobs: BlobStore, hirer_id: str, state: AtsState
 ) -> dict[str, list[tuple[AtsCandidate, list[AtsFile]]]]:
     """SEEK candidate -> its applications (oldest first) with a stored file not yet confirmed or
     rejected, each with all its stored files; settled applications cost no profile parsing."""
-    profiles = _records(
+    profiles = records_of(
         warehouse.query(
             "SELECT profile_id, candidate_id, job_reference, raw_json FROM candidate_profiles "
             "WHERE hirer_id = ? AND status = 'ok' ORDER BY created_at, profile_id",
             [hirer_id],
         )
     )
-    files = _records(
+    files = records_of(
         warehouse.query(
             "SELECT m.attachment_id, m.profile_id, m.role, f.safe_filename, f.bytes, f.sha256, "
             "COALESCE(f.sniffed_type, f.declared_type, 'application/octet-stream') AS content_type "
@@ -127,47 +98,50 @@ def load_work(
     return work
 
 
-class Progress:
-    """Journals an application's ATS records the moment its push or reconcile returns."""
-
-    def __init__(self, stores: Stores, state: AtsState) -> None:
-        self.stores, self.state = stores, state
-
-    def record(self, seek_candidate_id: str, files: Sequence[AtsFile]) -> None:
-        now = datetime.now(UTC)
-        candidate = self.state.candidates[seek_candidate_id]
-        uploads = [self.state.uploads[f.attachment_id] for f in files]
-        self.stores.journal.record(
-            "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
-        )
-        self.stores.journal.record(
-            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
-        )
-
-
 async def _one_candidate(
     target: AtsTarget,
     state: AtsState,
     applications: Sequence[tuple[AtsCandidate, list[AtsFile]]],
     callbacks: Sequence[CallbackResult],
     progress: Progress,
+    creates: Creates,
 ) -> None:
     for candidate, files in applications:
-        current = state.candidates.get(candidate.seek_candidate_id)
-        uploads = {
-            f.attachment_id: state.uploads[f.attachment_id]
-            for f in files
-            if f.attachment_id in state.uploads
-        }
-        waiting = any(u.state in WAITING for u in uploads.values())
-        if current is not None and (waiting or current.state == "pending_create"):
-            result = await target.reconcile(candidate, files, current, uploads, callbacks)
-            current = result.candidate
-            uploads.update({u.attachment_id: u for u in result.uploads})
-        result = await target.push(candidate, files, current, uploads)
-        state.candidates[candidate.seek_candidate_id] = result.candidate
-        state.uploads.update({u.attachment_id: u for u in result.uploads})
-        progress.record(candidate.seek_candidate_id, files)
+        if candidate.seek_candidate_id not in state.candidates:
+            async with creates.locks[creates.key(target.kind, candidate)]:
+                if creates.waits(target.kind, candidate):
+                    return  # another hirer's create for this person is in flight: next run
+                await _one_application(target, state, candidate, files, callbacks, progress)
+                if state.candidates[candidate.seek_candidate_id].state == "pending_create":
+                    creates.started(target.kind, candidate)
+        else:
+            await _one_application(target, state, candidate, files, callbacks, progress)
+
+
+async def _one_application(
+    target: AtsTarget,
+    state: AtsState,
+    candidate: AtsCandidate,
+    files: list[AtsFile],
+    callbacks: Sequence[CallbackResult],
+    progress: Progress,
+) -> None:
+    """Reconcile what is waiting, then push: one application's conversation with the ATS."""
+    current = state.candidates.get(candidate.seek_candidate_id)
+    uploads = {
+        f.attachment_id: state.uploads[f.attachment_id]
+        for f in files
+        if f.attachment_id in state.uploads
+    }
+    waiting = any(u.state in WAITING for u in uploads.values())
+    if current is not None and (waiting or current.state == "pending_create"):
+        result = await target.reconcile(candidate, files, current, uploads, callbacks)
+        current = result.candidate
+        uploads.update({u.attachment_id: u for u in result.uploads})
+    result = await target.push(candidate, files, current, uploads)
+    state.candidates[candidate.seek_candidate_id] = result.candidate
+    state.uploads.update({u.attachment_id: u for u in result.uploads})
+    progress.record(candidate.seek_candidate_id, files)
 
 
 def _capped(
@@ -187,31 +161,47 @@ def _capped(
 
 
 async def sync_ats(
-    target: AtsTarget,
+    targets: Mapping[str, AtsTarget],
     stores: Stores,
-    hirer_id: str,
     *,
     concurrency: int = 8,
     limit: int | None = None,
-) -> tuple[StageReport, StageReport]:
-    """Push applications with unsettled files (at most `limit`), journaling each application's
-    records as its calls return; returns the candidates' and uploads' reports."""
-    state = AtsState(stores.warehouse, target.kind, hirer_id)
-    work, left = _capped(load_work(stores.warehouse, stores.blobs, hirer_id, state), limit)
-    stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
-    callbacks = callback_bodies.results([c.raw for c in stored])
-    gate, progress = asyncio.Semaphore(concurrency), Progress(stores, state)
+) -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
+    """Push each hirer's applications with unsettled files (at most `limit` per hirer) to its
+    target, journaling each application's records as its calls return. Returns per hirer the
+    candidates' and uploads' reports, and the hirers whose push failed (with the reason)."""
+    states: dict[str, AtsState] = {}
+    work: dict[str, list[list[tuple[AtsCandidate, list[AtsFile]]]]] = {}
+    left: dict[str, int] = {}
+    with stores.warehouse.session() as db:  # every hirer's records in one short read
+        creates = Creates.load(db, {t.kind for t in targets.values()})
+        for hirer_id, target in targets.items():
+            states[hirer_id] = AtsState(db, target.kind, hirer_id)
+            found = load_work(db, stores.blobs, hirer_id, states[hirer_id])
+            work[hirer_id], left[hirer_id] = _capped(found, limit)
+    gate, errors = asyncio.Semaphore(concurrency), {}
 
-    async def bounded(applications: list[tuple[AtsCandidate, list[AtsFile]]]) -> None:
-        async with gate:
-            await _one_candidate(target, state, applications, callbacks, progress)
+    async def push(hirer_id: str, target: AtsTarget) -> None:
+        state, progress = states[hirer_id], Progress(stores, states[hirer_id])
+        stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
+        callbacks = callback_bodies.results([c.raw for c in stored])
 
-    await asyncio.gather(*(bounded(apps) for apps in work))
+        async def bounded(applications: list[tuple[AtsCandidate, list[AtsFile]]]) -> None:
+            async with gate:
+                await _one_candidate(target, state, applications, callbacks, progress, creates)
+
+        try:
+            await asyncio.gather(*(bounded(apps) for apps in work[hirer_id]))
+        except Exception as failure:  # one hirer's ATS failing never stops the others
+            errors[hirer_id] = f"{type(failure).__name__}: {failure}"[:500]
+
+    await asyncio.gather(*(push(h, t) for h, t in targets.items()))
     stores.merge()
-    reports = _reports(state, target.kind, hirer_id)
-    if left:
-        reports[1].notes.append(f"{left} application(s) left for the next run (cap)")
-    return reports
+    reports = {h: _reports(states[h], t.kind, h) for h, t in targets.items()}
+    for hirer_id, count in left.items():
+        if count:
+            reports[hirer_id][1].notes.append(f"{count} application(s) left for the next run (cap)")
+    return reports, errors
 
 
 def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, StageReport]:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
 from seek_sync.inbox import Inbox, StoredEvent
 from seek_sync.pipeline.report import StageReport
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse import Warehouse, in_hirers
 
 APPLICATION_CREATED = "CandidateApplicationCreated"
 RELATIONSHIP_CHANGED = "HirerRelationshipChanged"
@@ -34,26 +35,35 @@ def event_rows(events: list[StoredEvent]) -> pd.DataFrame:
 
 
 def sync_events(
-    inbox: Inbox, warehouse: Warehouse, hirer_id: str, *, upto_seq: int | None = None
-) -> StageReport:
-    """Every recorded event of the hirer (up to `upto_seq`) that the warehouse lacks is added.
+    inbox: Inbox,
+    warehouse: Warehouse,
+    hirer_ids: Sequence[str],
+    *,
+    upto: Mapping[str, int] | None = None,
+) -> dict[str, StageReport]:
+    """Every recorded event of each hirer (up to its `upto` seq) that the warehouse lacks is
+    added, for all the hirers in one short write.
 
-    All of the hirer's events are read each time, so a backfill re-derives from the inbox; an event
+    All of a hirer's events are read each time, so a backfill re-derives from the inbox; an event
     already in the warehouse is left as it is (its first seq and source win).
     """
-    report = StageReport("application_events", hirer_id)
-    events = inbox.events_for_hirer(hirer_id, 0, upto_seq=upto_seq)
-    known = set(
-        warehouse.query("SELECT event_id FROM application_events WHERE hirer_id = ?", [hirer_id])[
-            "event_id"
-        ]
-    )
-    fresh = [e for e in events if e.event_id not in known]
-    report.new, report.unchanged = len(fresh), len(events) - len(fresh)
-    warehouse.upsert("application_events", event_rows(fresh))
+    reports = {h: StageReport("application_events", h) for h in hirer_ids}
+    events = {h: inbox.events_for_hirer(h, 0, upto_seq=(upto or {}).get(h)) for h in hirer_ids}
+    with warehouse.session() as db:
+        known = set(
+            db.query(
+                f"SELECT event_id FROM application_events WHERE {in_hirers()}", [list(hirer_ids)]
+            )["event_id"]
+        )
+        fresh = [e for found in events.values() for e in found if e.event_id not in known]
+        db.upsert("application_events", event_rows(fresh))
     for event in fresh:
+        report = reports[event.hirer_id]
+        report.new += 1
         report.states[event.type_code] += 1
         report.add_preview(
             {"event": event.event_id, "type": event.type_code, "source": event.source}
         )
-    return report
+    for hirer_id, found in events.items():
+        reports[hirer_id].unchanged = len(found) - reports[hirer_id].new
+    return reports

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
 
-from seek_sync.pipeline.report import StageReport
+from seek_sync.pipeline.report import StageReport, capped
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.errors import DownloadError, DownloadRefusedError, SeekError
 from seek_sync.store.blobs import BlobStore
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse import Session, in_hirers
 
 STORED = "stored"
 # Outcomes that a later run cannot change by itself; `error` (network, 5xx) is retried every run
@@ -21,16 +22,21 @@ STORED = "stored"
 TERMINAL = ("stored", "refused", "too_large", "forbidden", "redirect", "not_found")
 
 
-def pending_files(warehouse: Warehouse, hirer_id: str, *, retry_missing: bool) -> pd.DataFrame:
+def pending_files(
+    db: Session, hirer_ids: Sequence[str], *, retry_missing: bool, limit: int | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(hirer_id, attachment_id, url) of manifest rows without a settled file, at most `limit`
+    per hirer; and per hirer how many more are pending than the limit let through."""
     settled = [s for s in TERMINAL if not (retry_missing and s == "not_found")]
     marks = ", ".join("?" * len(settled))
-    return warehouse.query(
-        "SELECT m.attachment_id, m.url FROM attachment_manifest m "
+    frame = db.query(
+        "SELECT m.hirer_id, m.attachment_id, m.url FROM attachment_manifest m "
         "LEFT JOIN attachment_files f ON f.attachment_id = m.attachment_id "
-        f"WHERE m.hirer_id = ? AND (f.attachment_id IS NULL OR f.status NOT IN ({marks})) "
-        "ORDER BY m.attachment_id",
-        [hirer_id, *settled],
+        f"WHERE {in_hirers('m.hirer_id')} AND (f.attachment_id IS NULL "
+        f"OR f.status NOT IN ({marks})) ORDER BY 1, 2",
+        [list(hirer_ids), *settled],
     )
+    return capped(frame, limit)
 
 
 async def _fetch_one(
@@ -69,29 +75,33 @@ async def _fetch_one(
 async def sync_files(
     client: SeekClient,
     stores: Stores,
-    hirer_id: str,
+    hirer_ids: Sequence[str],
     *,
     retry_missing: bool = False,
     limit: int | None = None,
-) -> StageReport:
-    """Download pending attachments (at most `limit`, within the client's download limit); each
-    outcome is journaled as it returns, then merged; one row per attachment, always."""
-    report = StageReport("attachment_files", hirer_id)
-    pending = pending_files(stores.warehouse, hirer_id, retry_missing=retry_missing)
-    items = list(pending.itertuples(index=False))[:limit]
-    stores.blobs.sweep_temp(hirer_id)  # what a killed download left half-written
+) -> dict[str, StageReport]:
+    """Download the hirers' pending attachments (at most `limit` each, within the client's
+    download limit); each outcome is journaled as it returns, then merged; one row each."""
+    reports = {h: StageReport("attachment_files", h) for h in hirer_ids}
+    with stores.warehouse.session() as db:
+        pending, over = pending_files(db, hirer_ids, retry_missing=retry_missing, limit=limit)
+    for hirer_id in hirer_ids:
+        stores.blobs.sweep_temp(hirer_id)  # what a killed download left half-written
 
-    async def one(attachment_id: str, url: str) -> dict[str, Any]:
+    async def one(hirer_id: str, attachment_id: str, url: str) -> dict[str, Any]:
         async with client.download_gate:
             row = await _fetch_one(client, stores.blobs, hirer_id, attachment_id, url)
         stores.journal.record("attachment_files", [row])
         return row
 
-    rows = list(await asyncio.gather(*(one(a, u) for a, u in items)))
+    rows = await asyncio.gather(*(one(*item) for item in pending.itertuples(index=False)))
     stores.merge()
     for row in rows:
+        report = reports[row["hirer_id"]]
         report.states[row["status"]] += 1
         report.bytes += row.get("bytes") or 0
+        report.new += row["status"] == STORED
+        report.updated += row["status"] != STORED
         report.add_preview(
             {
                 "attachment": row["attachment_id"],
@@ -100,8 +110,6 @@ async def sync_files(
                 "bytes": row.get("bytes"),
             }
         )
-    report.new = sum(1 for row in rows if row["status"] == STORED)
-    report.updated = len(rows) - report.new
-    if len(pending) > len(items):
-        report.notes.append(f"{len(pending) - len(items)} file(s) left for the next run (cap)")
-    return report
+    for hirer_id, count in over.items():
+        reports[hirer_id].notes.append(f"{count} file(s) left for the next run (cap)")
+    return reports

@@ -22,7 +22,7 @@ from seek_sync.ats.factory import build_target
 from seek_sync.ats.targets import TargetMap
 from seek_sync.inbox import Inbox
 from seek_sync.leases import Leases
-from seek_sync.ledger import Backoff, HirerWork, Ledger
+from seek_sync.ledger import Backoff, HirerWork, Ledger, Owed
 from seek_sync.pipeline.ats_push import sync_ats
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.files import sync_files
@@ -43,6 +43,7 @@ class HirerPass:
     hirer_id: str
     reports: list[StageReport] = field(default_factory=list)
     work: HirerWork | None = None
+    owed: Owed | None = None
     error: str | None = None
 
     @property
@@ -107,59 +108,65 @@ class HirerRunner:
             kombo_writes=self.kombo_writes,
         )
 
-    async def sync_hirer(self, hirer_id: str, run_id: str) -> HirerPass:
-        """Every stage of one hirer, each taking at most the per-run cap of items."""
-        cap, stores, done = self.settings.hirer_items_per_run, self.stores, HirerPass(hirer_id)
-        work = self.ledger.row(hirer_id)
-        work.events_seq = self.ledger.marks("events", [hirer_id]).get(hirer_id, 0)
-        work.callbacks_seq = self.ledger.marks("callbacks", [hirer_id]).get(hirer_id, 0)
-        owed, error = None, None
-        try:
-            reports = done.reports
-            reports.append(
-                sync_events(stores.inbox, stores.warehouse, hirer_id, upto_seq=work.events_seq)
-            )
-            reports.append(await sync_profiles(self.seek, stores, hirer_id, limit=cap))
-            reports.append(sync_manifest(stores.warehouse, hirer_id))
-            reports.append(await sync_files(self.seek, stores, hirer_id, limit=cap))
-            target = self.target(hirer_id)
-            if target is not None:
-                reports.extend(await sync_ats(target, stores, hirer_id, limit=cap))
-            mapped = [hirer_id] if target is not None else []
-            owed = owed_by_hirer(stores.warehouse, [hirer_id], with_target=mapped)[hirer_id]
-        except Exception as failure:  # one hirer's failure never stops the others
-            error = f"{type(failure).__name__}: {failure}"[:500]
-        done.error = error
-        done.work = self.ledger.finish(
-            work,
-            run_id=run_id,
-            owed=owed,
-            error=error,
-            confirm_timeout=self.settings.ats_confirm_timeout_seconds,
-            backoff=self.backoff,
-        )
-        return done
+    async def _stages(self, hirer_ids: list[str], upto: dict[str, int]) -> dict[str, HirerPass]:
+        """Every stage over all the hirers at once: one short warehouse read and one merge per
+        stage, however many hirers; each stage takes at most the per-run cap per hirer."""
+        cap, stores = self.settings.hirer_items_per_run, self.stores
+        passes = {h: HirerPass(h) for h in hirer_ids}
+
+        def add(reports: dict[str, StageReport]) -> None:
+            for hirer_id, report in reports.items():
+                passes[hirer_id].reports.append(report)
+
+        add(sync_events(stores.inbox, stores.warehouse, hirer_ids, upto=upto))
+        add(await sync_profiles(self.seek, stores, hirer_ids, limit=cap))
+        add(sync_manifest(stores.warehouse, hirer_ids))
+        add(await sync_files(self.seek, stores, hirer_ids, limit=cap))
+        targets = {h: t for h in hirer_ids if (t := self.target(h)) is not None}
+        pushed, errors = await sync_ats(targets, stores, limit=cap)
+        for hirer_id, (candidates, uploads) in pushed.items():
+            passes[hirer_id].reports += [candidates, uploads]
+        for hirer_id, error in errors.items():
+            passes[hirer_id].error = error
+        owed = owed_by_hirer(stores.warehouse, hirer_ids, with_target=list(targets))
+        for hirer_id, done in passes.items():
+            done.owed = owed[hirer_id]
+        return passes
 
     async def sync_hirers(
         self, hirer_ids: Sequence[str], run_id: str | None = None, *, reserved_as: str = ""
     ) -> tuple[list[HirerPass], list[str]]:
-        """Claim and sync `hirer_ids` (several at once); returns the passes and the hirers
-        skipped because another live run holds them."""
+        """Claim and sync `hirer_ids` together; returns each claimed hirer's pass and the hirers
+        skipped because another live run holds them. Every claimed hirer gets a ledger row."""
         run_id = run_id or uuid.uuid4().hex
         me = Holder.me()
         self.leases.own_run(run_id, me)
         claimed = self.leases.claim(hirer_ids, run_id, me, reserved_as=reserved_as)
         skipped = [h for h in hirer_ids if h not in set(claimed)]
-        gate = asyncio.Semaphore(self.settings.hirer_concurrency)
-
-        async def one(hirer_id: str) -> HirerPass:
-            async with gate:
-                return await self.sync_hirer(hirer_id, run_id)
-
+        if not claimed:
+            return [], skipped
+        events = self.ledger.marks("events", claimed)
+        callbacks = self.ledger.marks("callbacks", claimed)
         try:
             with self.leases.heartbeating(run_id):
                 self.stores.merge()  # whatever a dead run journaled, before anything else
-                passes = list(await asyncio.gather(*(one(h) for h in claimed)))
+                try:
+                    passes = await self._stages(claimed, events)
+                except Exception as failure:  # a stage failed for all: every hirer stays owed
+                    error = f"{type(failure).__name__}: {failure}"[:500]
+                    passes = {h: HirerPass(h, error=error) for h in claimed}
+                for hirer_id, done in passes.items():
+                    work = self.ledger.row(hirer_id)
+                    work.events_seq = events.get(hirer_id, 0)
+                    work.callbacks_seq = callbacks.get(hirer_id, 0)
+                    done.work = self.ledger.finish(
+                        work,
+                        run_id=run_id,
+                        owed=None if done.error else done.owed,
+                        error=done.error,
+                        confirm_timeout=self.settings.ats_confirm_timeout_seconds,
+                        backoff=self.backoff,
+                    )
         finally:
             self.leases.release(run_id)  # the owner row stays until the run has ended
-        return passes, skipped
+        return list(passes.values()), skipped

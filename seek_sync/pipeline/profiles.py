@@ -3,33 +3,37 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pandas as pd
 
 from seek_sync.pipeline.events import APPLICATION_CREATED
-from seek_sync.pipeline.report import StageReport, split_new_updated
+from seek_sync.pipeline.report import StageReport, capped, split_new_updated
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.seek.profiles import ProfileResult
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse import Session, Warehouse, in_hirers
 
 # A profile in one of these states is not fetched again (`error` is retried on the next run).
 SETTLED_PROFILE = ("ok", "not_found", "forbidden", "wrong_hirer")
 
 
-def pending_profiles(warehouse: Warehouse, hirer_id: str, *, retry_settled: bool) -> list[str]:
-    """Profile ids of the hirer's application events with no settled profile row."""
+def pending_profiles(
+    db: Session, hirer_ids: Sequence[str], *, retry_settled: bool, limit: int | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """(hirer_id, profile_id) of application events with no settled profile row, at most `limit`
+    per hirer; and per hirer how many more are pending than the limit let through."""
     settled = "('ok')" if retry_settled else str(SETTLED_PROFILE)
-    frame = warehouse.query(
-        "SELECT DISTINCT e.profile_id FROM application_events e "
+    frame = db.query(
+        "SELECT DISTINCT e.hirer_id, e.profile_id FROM application_events e "
         "LEFT JOIN candidate_profiles p ON p.profile_id = e.profile_id "
-        f"WHERE e.hirer_id = ? AND e.type_code = ? AND e.profile_id IS NOT NULL "
-        f"AND (p.profile_id IS NULL OR p.status NOT IN {settled}) ORDER BY e.profile_id",
-        [hirer_id, APPLICATION_CREATED],
+        f"WHERE {in_hirers('e.hirer_id')} AND e.type_code = ? AND e.profile_id IS NOT NULL "
+        f"AND (p.profile_id IS NULL OR p.status NOT IN {settled}) ORDER BY 1, 2",
+        [list(hirer_ids), APPLICATION_CREATED],
     )
-    return list(frame["profile_id"])
+    return capped(frame, limit)
 
 
 def profile_row(hirer_id: str, result: ProfileResult, fetched_at: datetime) -> dict[str, object]:
@@ -57,74 +61,86 @@ def profile_row(hirer_id: str, result: ProfileResult, fetched_at: datetime) -> d
 async def sync_profiles(
     client: SeekClient,
     stores: Stores,
-    hirer_id: str,
+    hirer_ids: Sequence[str],
     *,
     retry_settled: bool = False,
     limit: int | None = None,
-) -> StageReport:
-    """Fetch pending profiles (at most `limit`; bounded concurrency), each journaled as it
-    returns, then merged into the warehouse: typed columns plus JSON."""
-    report = StageReport("candidate_profiles", hirer_id)
-    pending = pending_profiles(stores.warehouse, hirer_id, retry_settled=retry_settled)
-    if not pending:
-        return report
-    existing = stores.warehouse.query(
-        "SELECT profile_id, status FROM candidate_profiles WHERE hirer_id = ?", [hirer_id]
-    )
+) -> dict[str, StageReport]:
+    """Fetch the hirers' pending profiles (at most `limit` each; bounded concurrency), each
+    journaled as it returns, then merged into the warehouse: typed columns plus JSON."""
+    reports = {h: StageReport("candidate_profiles", h) for h in hirer_ids}
+    with stores.warehouse.session() as db:
+        pending, over = pending_profiles(db, hirer_ids, retry_settled=retry_settled, limit=limit)
+        if pending.empty:
+            return reports
+        existing = db.query(
+            f"SELECT profile_id, status FROM candidate_profiles WHERE {in_hirers()}",
+            [list(hirer_ids)],
+        )
+    owner = dict(zip(pending["profile_id"], pending["hirer_id"], strict=True))
     rows: list[dict[str, object]] = []
 
     def journal(result: ProfileResult) -> None:
-        row = profile_row(hirer_id, result, datetime.now(UTC))
+        row = profile_row(owner[result.profile_id], result, datetime.now(UTC))
         stores.journal.record("candidate_profiles", [row])
         rows.append(row)
 
-    await client.profiles(pending[:limit], on_result=journal)
+    await client.profiles(list(owner), on_result=journal)
     stores.merge()
     frame = pd.DataFrame(rows)
-    _, report.new, report.updated, report.unchanged = split_new_updated(
-        existing, frame, ["profile_id"], ["status"]
-    )
-    for row in frame.itertuples():
-        report.states[str(row.status)] += 1
-        report.add_preview(
-            {"profile": row.profile_id, "status": row.status, "attachments": row.attachments}
+    for hirer_id, part in frame.groupby("hirer_id"):
+        report = reports[str(hirer_id)]
+        _, report.new, report.updated, report.unchanged = split_new_updated(
+            existing, part, ["profile_id"], ["status"]
         )
-    if limit is not None and len(pending) > limit:
-        report.notes.append(f"{len(pending) - limit} profile(s) left for the next run (cap)")
-    return report
+        for row in part.itertuples():
+            report.states[str(row.status)] += 1
+            report.add_preview(
+                {"profile": row.profile_id, "status": row.status, "attachments": row.attachments}
+            )
+    for hirer_id, count in over.items():
+        reports[hirer_id].notes.append(f"{count} profile(s) left for the next run (cap)")
+    return reports
 
 
 def _role(code: str | None) -> str | None:
     return code if code in ("Resume", "CoverLetter", "SelectionCriteria") else None
 
 
-def sync_manifest(warehouse: Warehouse, hirer_id: str) -> StageReport:
-    """One manifest row per attachment of every stored profile of the hirer that lacks them."""
-    report = StageReport("attachment_manifest", hirer_id)
-    profiles = warehouse.query(
-        "SELECT p.profile_id, p.raw_json FROM candidate_profiles p WHERE p.hirer_id = ? "
-        "AND p.status = 'ok' AND NOT EXISTS (SELECT 1 FROM attachment_manifest m "
-        "WHERE m.profile_id = p.profile_id)",
-        [hirer_id],
-    )
+def sync_manifest(warehouse: Warehouse, hirer_ids: Sequence[str]) -> dict[str, StageReport]:
+    """One manifest row per attachment of every stored profile of the hirers that lacks them."""
+    reports = {h: StageReport("attachment_manifest", h) for h in hirer_ids}
     rows = []
-    for profile_id, raw in profiles.itertuples(index=False):
-        profile = CandidateProfile.model_validate(json.loads(raw))
-        for attachment in profile.attachments:
-            role = _role(attachment.seek_role_code)
-            rows.append(
-                {
-                    "attachment_id": attachment.id.value,
-                    "hirer_id": hirer_id,
-                    "profile_id": profile_id,
-                    "role": role,
-                    "url": attachment.url,
-                    "descriptions": json.dumps(attachment.descriptions, ensure_ascii=False),
-                }
-            )
-            report.states[role or "Other"] += 1
-            report.add_preview(
-                {"attachment": attachment.id.value, "profile": profile_id, "role": role or "Other"}
-            )
-    report.new = warehouse.upsert("attachment_manifest", rows)
-    return report
+    with warehouse.session() as db:
+        profiles = db.query(
+            "SELECT p.hirer_id, p.profile_id, p.raw_json FROM candidate_profiles p "
+            f"WHERE {in_hirers('p.hirer_id')} AND p.status = 'ok' AND NOT EXISTS "
+            "(SELECT 1 FROM attachment_manifest m WHERE m.profile_id = p.profile_id)",
+            [list(hirer_ids)],
+        )
+        for hirer_id, profile_id, raw in profiles.itertuples(index=False):
+            profile = CandidateProfile.model_validate(json.loads(raw))
+            report = reports[hirer_id]
+            for attachment in profile.attachments:
+                role = _role(attachment.seek_role_code)
+                rows.append(
+                    {
+                        "attachment_id": attachment.id.value,
+                        "hirer_id": hirer_id,
+                        "profile_id": profile_id,
+                        "role": role,
+                        "url": attachment.url,
+                        "descriptions": json.dumps(attachment.descriptions, ensure_ascii=False),
+                    }
+                )
+                report.new += 1
+                report.states[role or "Other"] += 1
+                report.add_preview(
+                    {
+                        "attachment": attachment.id.value,
+                        "profile": profile_id,
+                        "role": role or "Other",
+                    }
+                )
+        db.upsert("attachment_manifest", rows)
+    return reports

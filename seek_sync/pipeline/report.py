@@ -56,3 +56,12 @@ def split_new_updated(
     write = incoming[keep]
     new, updated = int(is_new.sum()), int(changed.sum())
     return write, new, updated, len(incoming) - new - updated
+
+
+def capped(frame: pd.DataFrame, limit: int | None) -> tuple[pd.DataFrame, dict[str, int]]:
+    """At most `limit` rows per hirer (in the frame's order), and how many each hirer had over."""
+    if limit is None or frame.empty:
+        return frame, {}
+    rank = frame.groupby("hirer_id").cumcount()
+    over = frame[rank >= limit]["hirer_id"].value_counts().to_dict()
+    return frame[rank < limit], {str(h): int(n) for h, n in over.items()}

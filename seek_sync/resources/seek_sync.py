@@ -5,10 +5,10 @@ never at import and never into Dagster config, so no secret reaches the UI or th
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import dagster as dg
@@ -57,10 +57,6 @@ class SeekSyncResource(dg.ConfigurableResource):
         settings = self.settings()
         async with http_client(settings) as http:
             yield SeekClient(http, settings)
-
-    def run(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run a coroutine to completion from synchronous Dagster code."""
-        return asyncio.run(work)
 
     def with_seek(self, work: Callable[[SeekClient], Awaitable[T]]) -> T:
         """Run `work` with a SEEK client to completion, from synchronous Dagster code."""

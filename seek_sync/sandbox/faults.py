@@ -40,6 +40,11 @@ class Fault(BaseModel):
     retry_after: float = Field(default=1.0, ge=0)
     delay: float = Field(default=0.5, ge=0)
     pid: int | None = Field(default=None, ge=1, description="`kill`: the process to signal")
+    callers: list[int] | None = Field(
+        default=None,
+        description="`kill` the calling process itself, and only when its pid is one of these "
+        "(the caller is found from the connection's peer address; loopback clients only)",
+    )
     signal: int = Field(default=int(SIGKILL), ge=1, le=64, description="`kill`: which signal")
 
 
@@ -62,13 +67,21 @@ def _matches(endpoint: str, name: str) -> bool:
     return name == "*" or endpoint == name or endpoint.startswith(name + ".")
 
 
-def take_rule(rules: list[list[Any]], endpoint: str, name_of: Callable[[Any], str]) -> Any:
-    """Consume one use of the first rule `[fault, skip_left, times_left]` matching `endpoint`.
+def take_rule(
+    rules: list[list[Any]],
+    endpoint: str,
+    name_of: Callable[[Any], str],
+    accepts: Callable[[Any], bool] | None = None,
+) -> Any:
+    """Consume one use of the first rule `[fault, skip_left, times_left]` matching `endpoint`
+    (and `accepts`, when given).
 
     The caller holds the lock guarding `rules`; a rule is dropped once its uses are spent.
     """
     for rule in rules:
         if not _matches(endpoint, name_of(rule[0])):
+            continue
+        if accepts is not None and not accepts(rule[0]):
             continue
         if rule[1] > 0:
             rule[1] -= 1
@@ -102,10 +115,24 @@ class FaultPlan:
         with self._lock:
             return [rule[0] for rule in self._rules]
 
-    def take(self, endpoint: str) -> Fault | None:
-        """The fault to apply to this request, if any (consumes one use of it)."""
+    def take(self, endpoint: str, caller: Callable[[], int | None] | None = None) -> Fault | None:
+        """The fault to apply to this request, if any (consumes one use of it). A `kill` rule
+        with `callers` applies only to a request from one of those pids (`caller` finds the
+        request's pid) and then kills that caller."""
+        found: dict[str, int | None] = {}
+
+        def accepts(fault: Fault) -> bool:
+            if fault.callers is None:
+                return True
+            if "pid" not in found:
+                found["pid"] = caller() if caller is not None else None
+            return found["pid"] in fault.callers
+
         with self._lock:
-            return take_rule(self._rules, endpoint, lambda f: f.endpoint)
+            fault = take_rule(self._rules, endpoint, lambda f: f.endpoint, accepts)
+        if fault is not None and fault.callers is not None:
+            fault = fault.model_copy(update={"pid": found["pid"]})
+        return fault
 
 
 class RequestLog:

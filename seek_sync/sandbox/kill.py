@@ -7,6 +7,7 @@ import logging
 import os
 import time
 
+import psutil
 from aiohttp import web
 
 from seek_sync.sandbox.faults import Fault
@@ -87,3 +88,15 @@ async def kill_and_drop(request: web.Request, fault: Fault) -> web.Response:
     if request.transport is not None:
         request.transport.abort()
     return web.Response(status=499)
+
+
+def caller_pid(request: web.Request) -> int | None:
+    """The pid of the local process on the other end of this request's connection, if any."""
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    if not peer:
+        return None
+    address = (str(peer[0]), int(peer[1]))
+    for connection in psutil.net_connections(kind="tcp"):
+        if connection.laddr and (connection.laddr.ip, connection.laddr.port) == address:
+            return connection.pid
+    return None

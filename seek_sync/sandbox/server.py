@@ -22,7 +22,7 @@ from aiohttp import web
 from seek_sync.sandbox import admin_routes, seek_routes
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.faults import Fault, RecordedRequest
-from seek_sync.sandbox.kill import KILLED, kill_and_drop
+from seek_sync.sandbox.kill import KILLED, caller_pid, kill_and_drop
 from seek_sync.sandbox.state import FAULT, STATE, SandboxState
 from seek_sync.sandbox.webhooks import DeliveryReport, WebhookSender
 from seek_sync.sandbox.world import StreamEvent
@@ -64,7 +64,7 @@ async def faults_and_recording(request: web.Request, handler: Handler) -> web.St
     if endpoint.startswith("admin."):
         return await handler(request)
     state = request.app[STATE]
-    fault = state.faults.take(endpoint)
+    fault = state.faults.take(endpoint, caller=lambda: caller_pid(request))
     state.log.record(endpoint, request.method, request.path, dict(request.headers), fault)
     if fault is None:
         return await handler(request)

@@ -64,6 +64,11 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
+def in_hirers(column: str = "hirer_id") -> str:
+    """A filter on a list of hirer ids passed as one parameter (a Python list)."""
+    return f"{column} IN (SELECT UNNEST(?::VARCHAR[]))"
+
+
 def timestamp_columns(table: str) -> list[str]:
     """The TIMESTAMPTZ columns of a table (journaled rows carry them as ISO strings)."""
     return [
@@ -93,6 +98,7 @@ class Warehouse:
         self.path = Path(path)
         self.opener = opener
         self.lock_timeout_seconds = lock_timeout_seconds
+        self._schema_ready = False  # tables are created once per instance, not per connection
 
     @contextmanager
     def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -121,23 +127,44 @@ class Warehouse:
 
         manager, connection = retrying(enter)
         try:
-            if not read_only:
+            if not read_only and not self._schema_ready:
                 ensure_schema(connection)
+                self._schema_ready = True
             yield connection
         finally:
             manager.__exit__(None, None, None)
 
     def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         """Insert or replace a batch of rows in one transaction; returns the row count."""
+        with self.session() as session:
+            return session.upsert(table, rows)
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        with self.session() as session:
+            return session.query(sql, parameters)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Several reads and writes on one short-lived connection (never across network calls:
+        the file is held, and DuckDB lets one process at a time hold it)."""
+        with self.connect() as connection:
+            yield Session(connection)
+
+
+class Session:
+    """Reads and batched writes on one open connection."""
+
+    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
+        self.connection = connection
+
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        return self.connection.execute(sql, list(parameters)).df()
+
+    def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
         if frame.empty:
             return 0
-        with self.connect() as connection:
-            return upsert(connection, table, frame)
-
-    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
-        with self.connect() as connection:
-            return connection.execute(sql, list(parameters)).df()
+        return upsert(self.connection, table, frame)
 
 
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:

@@ -44,8 +44,9 @@ def kill_rules(stack: ProcessStack) -> set[str]:
 
 
 def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -> Killed:
-    """Start `seek-sync` process(es) again and again; the first one's pid goes to every kill
-    point not yet fired (the first attempt kills itself in a warehouse merge instead), until
+    """Start `seek-sync` process(es) again and again, each time arming every kill point not yet
+    fired for calls from those processes (the sandbox kills whichever of them makes the call);
+    the first attempt's first process kills itself inside a warehouse merge instead. Until
     every point has fired once."""
     killed = Killed()
     for attempt in range(attempts):
@@ -55,14 +56,15 @@ def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -
         stack.admin("DELETE", "/_sandbox/faults")
         pending = [p for p in KILL_POINTS if p not in killed.fired]
         if not merge:
+            pids = [process.pid for process in processes]
             rules = [
-                {"endpoint": p, "kind": "kill", "pid": victim.pid, "skip": KILL_POINTS[p]}
+                {"endpoint": p, "kind": "kill", "callers": pids, "skip": KILL_POINTS[p]}
                 for p in pending
             ]
             stack.admin("POST", "/_sandbox/faults", rules)
         for process in processes:
             process.communicate(timeout=170)
-        killed.exits.append(victim.returncode)
+        killed.exits += [process.returncode for process in processes]
         left = kill_rules(stack)
         stack.admin("DELETE", "/_sandbox/faults")
         if merge and victim.returncode == -9:
@@ -104,16 +106,23 @@ def _fake_files(ledger: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-def audit(stack: ProcessStack) -> Audit:
-    """Every applicant and stored file at its fake exactly once, nothing left half-done."""
-    problems: list[str] = []
-    ledger = stack.ledger()
-    files = _fake_files(ledger)
+def audit_duplicates(stack: ProcessStack, ledger: dict[str, Any] | None = None) -> list[str]:
+    """A person or a file held twice at a fake (the fakes' own seeded data aside)."""
+    ledger = ledger or stack.ledger()
+    problems = []
     for kind in ("onderwijsregio", "kombo"):
         for name, dupes in ledger[kind]["duplicates"].items():
             real = [d for d in dupes if not d.get("sandbox") and not d.get("seeded")]
             if real:
                 problems.append(f"{kind}: duplicate {name}: {real[:3]}")
+    return problems
+
+
+def audit(stack: ProcessStack) -> Audit:
+    """Every applicant and stored file at its fake exactly once, nothing left half-done."""
+    ledger = stack.ledger()
+    files = _fake_files(ledger)
+    problems = audit_duplicates(stack, ledger)
     warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
     with warehouse.connect(read_only=True) as db:
         uploads = dict(

@@ -302,3 +302,23 @@ def test_ledger_lists_everything_and_summarises_duplicates() -> None:
         {"owner": application_id, "sha256": hashlib.sha256(PDF).hexdigest(),
          "ids": [f["id"] for f in files]}
     ]  # fmt: skip
+
+
+def test_a_callers_rule_kills_only_the_process_that_makes_the_call(server: SandboxServer) -> None:
+    server.clear_faults()
+    url = server.info()["seek_token_url"]
+    caller = subprocess.Popen(
+        [sys.executable, "-c", f"import httpx, time; time.sleep(1.0); httpx.post({url!r})"]
+    )
+    try:
+        add_kill(server, "token", None, callers=[caller.pid])
+        mine = httpx.post(url)  # this process is not a listed caller: answered, rule kept
+        assert mine.status_code in (400, 401)
+        assert [f["kind"] for f in admin(server, "/faults")] == ["kill"]
+        caller.wait(timeout=20)
+        assert_sigkilled(caller)  # the caller itself, found from its connection
+        assert admin(server, "/faults") == []
+    finally:
+        if caller.poll() is None:
+            caller.kill()
+        server.clear_faults()

@@ -1,0 +1,103 @@
+"""The ATS records a run works on: each hirer's stored state, what it journals as calls return,
+and the creates in flight that other hirers' applications for the same person must wait for."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+
+from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, UploadRecord
+from seek_sync.pipeline.stores import Stores
+from seek_sync.store.warehouse import Session, Warehouse
+
+Reader = Warehouse | Session  # anything with .query(sql, params)
+
+DONE = frozenset({"confirmed", "rejected"})
+WAITING = frozenset({"accepted"})
+
+
+def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+class AtsState:
+    """The hirer's stored ATS records for one target, read once per run and updated in memory."""
+
+    def __init__(self, warehouse: Reader, target: str, hirer_id: str) -> None:
+        args = [target, hirer_id]
+        where = "WHERE target = ? AND hirer_id = ?"
+        self.candidates = {
+            r["seek_candidate_id"]: CandidateRecord.model_validate(r)
+            for r in records_of(warehouse.query(f"SELECT * FROM ats_candidates {where}", args))
+        }
+        self.uploads = {
+            r["attachment_id"]: UploadRecord.model_validate(
+                {**r, "outcome_unknown": bool(r["outcome_unknown"])}
+            )
+            for r in records_of(warehouse.query(f"SELECT * FROM ats_uploads {where}", args))
+        }
+        self.uploads_before = {k: v.model_dump() for k, v in self.uploads.items()}
+        self.candidates_before = {k: v.model_dump() for k, v in self.candidates.items()}
+
+    def settled(self, attachment_id: str) -> bool:
+        record = self.uploads.get(attachment_id)
+        return record is not None and record.state in DONE
+
+
+class Progress:
+    """Journals an application's ATS records the moment its push or reconcile returns."""
+
+    def __init__(self, stores: Stores, state: AtsState) -> None:
+        self.stores, self.state = stores, state
+
+    def record(self, seek_candidate_id: str, files: Sequence[AtsFile]) -> None:
+        now = datetime.now(UTC)
+        candidate = self.state.candidates[seek_candidate_id]
+        uploads = [self.state.uploads[f.attachment_id] for f in files]
+        self.stores.journal.record(
+            "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
+        )
+        self.stores.journal.record(
+            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
+        )
+
+
+IN_FLIGHT_SQL = """
+SELECT DISTINCT lower(json_extract_string(p.raw_json,
+       '$.candidate.person.communication.email[0].address')) AS email
+FROM ats_candidates c JOIN candidate_profiles p
+  ON c.hirer_id = p.hirer_id AND c.seek_candidate_id = COALESCE(p.candidate_id, p.profile_id)
+WHERE c.target = ? AND c.state = 'pending_create'
+"""
+
+
+class Creates:
+    """Creates in flight per (target, email), across every hirer of the target.
+
+    Hirers may share one ATS tenant (a region's school boards in one Onderwijsregio), where the
+    same person must be one candidate. A person's application for a hirer with no record of them
+    waits while another hirer's create for the same email is in flight (its find-by-email could
+    not see it yet), and two hirers never create the same email at once."""
+
+    def __init__(self, in_flight: dict[str, set[str]]) -> None:
+        self.in_flight = in_flight
+        self.locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    @classmethod
+    def load(cls, db: Reader, kinds: set[str]) -> Creates:
+        found = {k: set(db.query(IN_FLIGHT_SQL, [k])["email"].dropna()) for k in kinds}
+        return cls(found)
+
+    def key(self, kind: str, candidate: AtsCandidate) -> tuple[str, str]:
+        return kind, (candidate.email or f"no-email:{candidate.seek_candidate_id}").casefold()
+
+    def waits(self, kind: str, candidate: AtsCandidate) -> bool:
+        return self.key(kind, candidate)[1] in self.in_flight.setdefault(kind, set())
+
+    def started(self, kind: str, candidate: AtsCandidate) -> None:
+        self.in_flight.setdefault(kind, set()).add(self.key(kind, candidate)[1])
