@@ -1,5 +1,6 @@
 """`seek_applications`: poll SEEK into the inbox, bury dead runs, hand due hirers out in runs."""
 
+import json
 import time
 
 import dagster as dg
@@ -24,6 +25,16 @@ async def _poll(client: SeekClient, inbox: Inbox, after_seq: int) -> tuple[PollR
     changed = inbox.hirers_with_events(after_seq, RELATIONSHIP_CHANGED)
     await refresh_relationships(client, inbox, changed)
     return report, changed
+
+
+def cursor_seq(cursor: str | None) -> int:
+    """The inbox events seq up to which relationship events were read. A cursor of release
+    ea5e8aa (`{"events": n, "callbacks": m}`) reads as its events seq."""
+    if not cursor:
+        return 0
+    if cursor.lstrip().startswith("{"):
+        return int(json.loads(cursor).get("events", 0))
+    return int(cursor)
 
 
 def run_requests(plan: TickPlan, refresh_hirers: bool, seq: int) -> list[dg.RunRequest]:
@@ -60,7 +71,7 @@ def seek_applications(
     settings, inbox = seek_sync.settings(), seek_sync.inbox()
     leases = leases_for(settings, inbox)
     buried = bury_dead_runs(context.instance, leases)
-    seen = int(context.cursor or 0)  # events seq up to which relationship events were read
+    seen = cursor_seq(context.cursor)
     report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, seen))
     for error in report.errors:
         context.log.warning("polling stopped early: %s", error)
