@@ -160,9 +160,7 @@ def sync(
     if not os.environ.get("DAGSTER_HOME"):
         _fail("DAGSTER_HOME is not set: the sync keeps its cursor and runs in that instance")
 
-    import dagster as dg
-
-    from seek_sync.driver import Driver, TickOutcome
+    from seek_sync.driver import Driver, TickOutcome, dagster_instance
     from seek_sync.logs import configure_logging
 
     configure_logging()
@@ -177,10 +175,11 @@ def sync(
         for run_key in outcome.runs_failed:
             typer.echo(f"failed: {run_key}", err=True)
 
-    with dg.DagsterInstance.get() as instance:
+    with dagster_instance() as instance:
         driver = Driver(instance, settings=settings)
         if loop:
             driver.loop(interval or settings.sync_interval_seconds, on_tick=report)
+            return
         outcome = driver.tick()
     report(outcome)
     sys.exit(1 if outcome.runs_failed else 0)

@@ -12,10 +12,16 @@ benchmark and the end-to-end tests.
 
 from __future__ import annotations
 
+import fcntl
+import os
+import signal
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dagster as dg
 
@@ -28,6 +34,20 @@ from seek_sync.settings import Settings, load_settings
 
 CURSOR_KEY = "seek_sync/driver/seek_applications"
 RUN_KEY_TAG = "dagster/run_key"
+
+
+@contextmanager
+def dagster_instance() -> Iterator[dg.DagsterInstance]:
+    """The `$DAGSTER_HOME` instance. Its storage is created under a file lock: two `seek-sync
+    sync` started at once on a new home would otherwise both create the same SQLite tables."""
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".seek-sync-instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+        instance.get_runs_count()  # storage created and migrated while we hold the lock
+    with instance:
+        yield instance
 
 
 @dataclass
@@ -132,15 +152,26 @@ class Driver:
         on_tick: Callable[[TickOutcome], None] | None = None,
         until: Callable[[TickOutcome], bool] | None = None,
     ) -> None:
-        """Tick forever (or until `until` says so); a tick with runs is followed at once."""
-        while True:
-            outcome = self.tick()
-            if on_tick is not None:
-                on_tick(outcome)
-            if until is not None and until(outcome):
-                return
-            if not outcome.ran:
-                time.sleep(interval_seconds)
+        """Tick until SIGTERM or SIGINT (or `until` says so); a tick that ran something is
+        followed at once, an idle one after `interval_seconds`. A signal lets the run in
+        progress finish: stopping never leaves a run half-done by choice."""
+        stop = threading.Event()
+        previous = {
+            sig: signal.signal(sig, lambda *_: stop.set())
+            for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+        try:
+            while not stop.is_set():
+                outcome = self.tick()
+                if on_tick is not None:
+                    on_tick(outcome)
+                if until is not None and until(outcome):
+                    return
+                if not outcome.ran:
+                    stop.wait(interval_seconds)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def hirers(self) -> list[str]:
         return list(self.instance.get_dynamic_partitions(hirer_partitions.name))

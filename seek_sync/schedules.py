@@ -1,7 +1,8 @@
-"""`nightly_reconcile`: every active hirer once a night, retrying what is still open."""
+"""`nightly_reconcile`: every active hirer once a night, retrying what is still open, in ranges."""
 
 import dagster as dg
 
+from seek_sync.assets.claims import HIRERS_PER_BACKFILL_RUN
 from seek_sync.jobs import hirer_sync
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.hirers import removed_hirers
@@ -10,16 +11,32 @@ from seek_sync.resources import SeekSyncResource
 RECONCILE_CONFIG = {"ops": {"attachment_files": {"config": {"retry_missing": True}}}}
 
 
-def reconcile_requests(hirer_ids: list[str], removed: set[str], day: str) -> list[dg.RunRequest]:
+RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
+
+
+def reconcile_requests(
+    hirer_ids: list[str], removed: set[str], day: str, per_run: int = HIRERS_PER_BACKFILL_RUN
+) -> list[dg.RunRequest]:
+    """Runs over ranges of adjacent active hirers (partition order), at most `per_run` each: a
+    night of N hirers launches about N / `per_run` runs, not N; a removed hirer splits a range."""
+    ranges: list[list[str]] = [[]]
+    for hirer_id in hirer_ids:
+        if hirer_id in removed or len(ranges[-1]) == per_run:
+            ranges.append([])
+        if hirer_id not in removed:
+            ranges[-1].append(hirer_id)
     return [
         dg.RunRequest(
-            run_key=f"reconcile|{day}|{hirer_id}",
-            partition_key=hirer_id,
+            run_key=f"reconcile|{day}|{group[0]}|{len(group)}",
             run_config=RECONCILE_CONFIG,
-            tags={"seek_sync/trigger": "nightly_reconcile"},
+            tags={
+                RANGE_START: group[0],
+                RANGE_END: group[-1],
+                "seek_sync/trigger": "nightly_reconcile",
+            },
         )
-        for hirer_id in sorted(hirer_ids)
-        if hirer_id not in removed
+        for group in ranges
+        if group
     ]
 
 
@@ -40,4 +57,4 @@ def nightly_reconcile(
         return dg.SkipReason("no hirer partitions yet")
     when = context.scheduled_execution_time
     day = when.strftime("%Y-%m-%d") if when else "manual"
-    return reconcile_requests(list(hirers), removed_hirers(seek_sync.inbox()), day)
+    return reconcile_requests(list(hirers), removed_hirers(seek_sync.inbox()), day)  # add order

@@ -15,7 +15,6 @@ from seek_sync.assets.metadata import report_metadata
 from seek_sync.ledger import HirerWork
 from seek_sync.pipeline.checks import FAILING_AFTER
 from seek_sync.pipeline.hirer_run import HirerPass, HirerRunner
-from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
 
@@ -35,13 +34,7 @@ def ledger_metadata(work: HirerWork | None) -> dict[str, dg.MetadataValue]:
     }
 
 
-def _log_pass(
-    context: dg.OpExecutionContext,
-    stores: Stores,
-    done: HirerPass,
-    endpoints: str,
-    started: datetime,
-) -> None:
+def _log_pass(context: dg.OpExecutionContext, done: HirerPass, endpoints: str) -> None:
     extra = ledger_metadata(done.work)
     for report in done.reports:
         if report.new or report.updated or report.notes:
@@ -52,9 +45,6 @@ def _log_pass(
                     metadata=report_metadata(report, endpoints) | extra,
                 )
             )
-    checks = evaluations(stores, done.hirer_id, done.work, since=started, changed=done.changed)
-    for evaluation in checks:
-        context.log_event(evaluation)
     if done.error:
         context.log.warning("hirer %s failed and stays owed: %s", done.hirer_id, done.error)
 
@@ -79,7 +69,9 @@ def sync_hirers(
     passes, skipped = asyncio.run(run())
     endpoints = seek_sync.endpoints()
     for done in passes:
-        _log_pass(context, stores, done, endpoints, started)
+        _log_pass(context, done, endpoints)
+    for evaluation in evaluations(stores, passes, since=started):
+        context.log_event(evaluation)
     failing = sorted(d.hirer_id for d in passes if d.work and d.work.failures >= FAILING_AFTER)
     failed = sorted(d.hirer_id for d in passes if d.error)
     context.add_output_metadata(

@@ -1,13 +1,13 @@
 """Asset checks: files accounted for, blobs intact under their own hirer, no stuck uploads, and
 no hirer failing pass after pass. The batched runs log the same evaluations per hirer."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 
 import dagster as dg
 
 from seek_sync.assets.files import attachment_files
-from seek_sync.ledger import HirerWork, Ledger
+from seek_sync.ledger import Ledger
 from seek_sync.pipeline.checks import (
     CheckOutcome,
     blobs_match,
@@ -15,6 +15,7 @@ from seek_sync.pipeline.checks import (
     keeps_failing,
     stuck_uploads,
 )
+from seek_sync.pipeline.hirer_run import HirerPass
 from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
@@ -32,17 +33,26 @@ def _metadata(outcome: CheckOutcome, hirer_id: str) -> dict[str, dg.MetadataValu
 
 
 def _result(
-    outcome: CheckOutcome,
-    hirer_id: str,
+    outcomes: dict[str, CheckOutcome],
     severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
 ) -> dg.AssetCheckResult:
-    return dg.AssetCheckResult(
-        passed=outcome.passed, metadata=_metadata(outcome, hirer_id), severity=severity
-    )
+    """One result for the step's hirers (one, or a range in a backfill): passed when all pass."""
+    if len(outcomes) == 1:
+        [(hirer_id, outcome)] = outcomes.items()
+        metadata = _metadata(outcome, hirer_id)
+    else:
+        failing = {h: o.failing for h, o in outcomes.items() if not o.passed}
+        metadata = {
+            "hirers": dg.MetadataValue.int(len(outcomes)),
+            "failing": dg.MetadataValue.int(sum(failing.values())),
+            "failing_hirers": dg.MetadataValue.json(failing),
+        }
+    passed = all(o.passed for o in outcomes.values())
+    return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
 
 
-def _hirer(context: dg.AssetCheckExecutionContext) -> str:
-    return context.op_execution_context.partition_key
+def _hirers(context: dg.AssetCheckExecutionContext) -> list[str]:
+    return list(context.op_execution_context.partition_keys)
 
 
 @dg.asset_check(asset=attachment_files, blocking=True)
@@ -53,7 +63,7 @@ def every_attachment_has_file_or_reason(
 ) -> dg.AssetCheckResult:
     """Each manifest attachment has a stored file or a recorded reason why not."""
     store = warehouse.open(seek_sync.settings())
-    return _result(files_accounted_for(store, _hirer(context)), _hirer(context))
+    return _result(files_accounted_for(store, _hirers(context)))
 
 
 @dg.asset_check(asset=attachment_files, blocking=True)
@@ -64,8 +74,7 @@ def blobs_match_their_hash_and_hirer(
 ) -> dg.AssetCheckResult:
     """Each stored file's blob is under its own hirer's prefix and hashes to its SHA-256."""
     store = warehouse.open(seek_sync.settings())
-    outcome = blobs_match(store, seek_sync.blobs(), _hirer(context))
-    return _result(outcome, _hirer(context))
+    return _result(blobs_match(store, seek_sync.blobs(), _hirers(context)))
 
 
 @dg.asset_check(asset="ats_uploads")
@@ -76,7 +85,7 @@ def no_uploads_stuck_in_accepted(
 ) -> dg.AssetCheckResult:
     """No upload waits in `accepted` (no callback, no read-back) for more than six hours."""
     store = warehouse.open(seek_sync.settings())
-    return _result(stuck_uploads(store, _hirer(context), STUCK_AFTER), _hirer(context), WARN)
+    return _result(stuck_uploads(store, _hirers(context), STUCK_AFTER), WARN)
 
 
 @dg.asset_check(asset="ats_uploads")
@@ -84,46 +93,40 @@ def hirer_is_not_failing(
     context: dg.AssetCheckExecutionContext, seek_sync: SeekSyncResource
 ) -> dg.AssetCheckResult:
     """The hirer's recent passes did not fail (or leave items failing) three times in a row."""
-    work = Ledger(seek_sync.inbox()).row(_hirer(context))
-    return _result(keeps_failing(work.failures), _hirer(context), WARN)
+    work = Ledger(seek_sync.inbox()).rows_for(_hirers(context))
+    return _result({h: keeps_failing(w.failures) for h, w in work.items()}, WARN)
 
 
 def evaluations(
-    stores: Stores, hirer_id: str, work: HirerWork | None, *, since: datetime, changed: bool
+    stores: Stores, passes: Sequence[HirerPass], *, since: datetime
 ) -> Iterator[dg.AssetCheckEvaluation]:
-    """The checks of one hirer's pass in a batched run: the failing check always; the data
-    checks when the pass changed something (blobs: only those downloaded in the pass)."""
-    found: list[tuple[str, str, CheckOutcome, dg.AssetCheckSeverity]] = []
-    if work is not None:
-        found.append(("ats_uploads", "hirer_is_not_failing", keeps_failing(work.failures), WARN))
-    if changed:
-        warehouse, error = stores.warehouse, dg.AssetCheckSeverity.ERROR
-        found += [
-            (
-                "attachment_files",
-                "every_attachment_has_file_or_reason",
-                files_accounted_for(warehouse, hirer_id),
-                error,
-            ),
-            (
-                "attachment_files",
-                "blobs_match_their_hash_and_hirer",
-                blobs_match(warehouse, stores.blobs, hirer_id, since=since),
-                error,
-            ),
-            (
-                "ats_uploads",
-                "no_uploads_stuck_in_accepted",
-                stuck_uploads(warehouse, hirer_id, STUCK_AFTER),
-                WARN,
-            ),
-        ]
-    for asset, name, outcome, severity in found:
-        yield dg.AssetCheckEvaluation(
-            asset_key=dg.AssetKey(asset),
-            check_name=name,
-            passed=outcome.passed,
-            metadata=_metadata(outcome, hirer_id),
-            severity=severity,
-            partition=hirer_id,
-        )
+    """The checks of a batched run's passes, in one warehouse session: the failing check for
+    every hirer; the data checks for hirers the pass changed (their new blobs: present, under
+    their own prefix; the content address was computed from the bytes as they streamed)."""
+    changed = [p.hirer_id for p in passes if p.changed]
+    with stores.warehouse.session() as db:
+        files = files_accounted_for(db, changed)
+        blobs = blobs_match(db, stores.blobs, changed, since=since, rehash=False)
+        stuck = stuck_uploads(db, changed, STUCK_AFTER)
+    error = dg.AssetCheckSeverity.ERROR
+    for done in passes:
+        hirer_id = done.hirer_id
+        found: list[tuple[str, str, CheckOutcome, dg.AssetCheckSeverity]] = []
+        if done.work is not None:
+            failing = keeps_failing(done.work.failures)
+            found.append(("ats_uploads", "hirer_is_not_failing", failing, WARN))
+        if hirer_id in files:
+            found += [
+                ("attachment_files", "every_attachment_has_file_or_reason", files[hirer_id], error),
+                ("attachment_files", "blobs_match_their_hash_and_hirer", blobs[hirer_id], error),
+                ("ats_uploads", "no_uploads_stuck_in_accepted", stuck[hirer_id], WARN),
+            ]
+        for asset, name, outcome, severity in found:
+            yield dg.AssetCheckEvaluation(
+                asset_key=dg.AssetKey(asset),
+                check_name=name,
+                passed=outcome.passed,
+                metadata=_metadata(outcome, hirer_id),
+                severity=severity,
+                partition=hirer_id,
+            )

@@ -24,13 +24,13 @@ from seek_sync.pipeline.ats_state import (
     AtsState,
     Creates,
     Progress,
-    Reader,
     records_of,
 )
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.store.blobs import BlobStore
+from seek_sync.store.warehouse import Reader
 
 
 def ats_candidate(hirer_id: str, row: dict[str, Any]) -> AtsCandidate:

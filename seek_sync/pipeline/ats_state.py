@@ -13,9 +13,7 @@ import pandas as pd
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, UploadRecord
 from seek_sync.pipeline.stores import Stores
-from seek_sync.store.warehouse import Session, Warehouse
-
-Reader = Warehouse | Session  # anything with .query(sql, params)
+from seek_sync.store.warehouse import Reader
 
 DONE = frozenset({"confirmed", "rejected"})
 WAITING = frozenset({"accepted"})

@@ -1,15 +1,23 @@
-"""Data-quality checks over one hirer's rows in the warehouse and its blobs (no Dagster)."""
+"""Data-quality checks over hirers' rows in the warehouse and their blobs (no Dagster).
+
+Each check takes a list of hirers and reads their rows in one query, so a batched run checks all
+its hirers in one short session; the asset checks pass one hirer.
+"""
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import pandas as pd
+
 from seek_sync.store.blobs import BlobStore, hirer_prefix
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse import Reader, in_hirers
 
 FAILING_AFTER = 3  # consecutive failed passes before a hirer is flagged as failing
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -20,18 +28,30 @@ class CheckOutcome:
     examples: list[str] = field(default_factory=list)  # ids only
 
 
-def files_accounted_for(warehouse: Warehouse, hirer_id: str) -> CheckOutcome:
+def _per_hirer(
+    frame: pd.DataFrame, hirer_ids: Sequence[str], bad: pd.Series, state: str
+) -> dict[str, CheckOutcome]:
+    out = {}
+    for hirer_id in hirer_ids:
+        mine = frame["hirer_id"] == hirer_id
+        failing = frame[mine & bad]
+        counts = frame[mine][state].fillna("no_row").value_counts().to_dict()
+        out[hirer_id] = CheckOutcome(
+            failing.empty, len(failing), counts, list(failing["attachment_id"][:5])
+        )
+    return out
+
+
+def files_accounted_for(db: Reader, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """Every manifest attachment has a stored file or a recorded reason."""
-    frame = warehouse.query(
-        "SELECT m.attachment_id, f.status, f.error FROM attachment_manifest m "
-        "LEFT JOIN attachment_files f ON f.attachment_id = m.attachment_id WHERE m.hirer_id = ?",
-        [hirer_id],
+    frame = db.query(
+        "SELECT m.hirer_id, m.attachment_id, f.status, f.error FROM attachment_manifest m "
+        "LEFT JOIN attachment_files f ON f.attachment_id = m.attachment_id "
+        f"WHERE {in_hirers('m.hirer_id')}",
+        [list(hirer_ids)],
     )
-    missing = frame[
-        frame["status"].isna() | ((frame["status"] != "stored") & frame["error"].isna())
-    ]
-    counts = frame["status"].fillna("no_row").value_counts().to_dict()
-    return CheckOutcome(missing.empty, len(missing), counts, list(missing["attachment_id"][:5]))
+    missing = frame["status"].isna() | ((frame["status"] != "stored") & frame["error"].isna())
+    return _per_hirer(frame, hirer_ids, missing, "status")
 
 
 def _sha256(blobs: BlobStore, key: str) -> str:
@@ -43,43 +63,57 @@ def _sha256(blobs: BlobStore, key: str) -> str:
 
 
 def blobs_match(
-    warehouse: Warehouse, blobs: BlobStore, hirer_id: str, *, since: datetime | None = None
-) -> CheckOutcome:
-    """Every stored file's blob (downloaded `since`, if given) exists under the hirer's own
-    prefix and hashes to its SHA-256."""
-    frame = warehouse.query(
-        "SELECT attachment_id, sha256, blob_uri FROM attachment_files "
-        "WHERE hirer_id = ? AND status = 'stored' AND downloaded_at >= ?",
-        [hirer_id, since or datetime(1970, 1, 1, tzinfo=UTC)],
+    db: Reader,
+    blobs: BlobStore,
+    hirer_ids: Sequence[str],
+    *,
+    since: datetime | None = None,
+    rehash: bool = True,
+) -> dict[str, CheckOutcome]:
+    """Every stored file's blob (downloaded `since`, if given) exists under its hirer's own
+    prefix and (with `rehash`) hashes to its SHA-256. Without `rehash` only presence and prefix
+    are checked: right after a download the content address was computed from the bytes."""
+    frame = db.query(
+        "SELECT hirer_id, attachment_id, sha256, blob_uri FROM attachment_files "
+        f"WHERE {in_hirers()} AND status = 'stored' AND downloaded_at >= ?",
+        [list(hirer_ids), since or EPOCH],
     )
-    bad: list[str] = []
-    counts = {"checked": 0, "wrong_hash": 0, "missing_blob": 0, "other_hirer_prefix": 0}
-    own = blobs.uri(hirer_prefix(hirer_id)) + "/"
-    for attachment_id, sha256, uri in frame.itertuples(index=False):
-        counts["checked"] += 1
-        if not str(uri).startswith(own):
-            counts["other_hirer_prefix"] += 1
-            bad.append(attachment_id)
-            continue
-        key = str(uri)[len(blobs.url) + 1 :]
-        if not blobs.exists(key):
-            counts["missing_blob"] += 1
-            bad.append(attachment_id)
-        elif _sha256(blobs, key) != sha256:
-            counts["wrong_hash"] += 1
-            bad.append(attachment_id)
-    return CheckOutcome(not bad, len(bad), counts, bad[:5])
+    out = {}
+    for hirer_id in hirer_ids:
+        bad: list[str] = []
+        counts = {"checked": 0, "wrong_hash": 0, "missing_blob": 0, "other_hirer_prefix": 0}
+        own = blobs.uri(hirer_prefix(hirer_id)) + "/"
+        mine = frame[frame["hirer_id"] == hirer_id]
+        for attachment_id, sha256, uri in mine[["attachment_id", "sha256", "blob_uri"]].itertuples(
+            index=False
+        ):
+            counts["checked"] += 1
+            problem = None
+            key = str(uri)[len(blobs.url) + 1 :]
+            if not str(uri).startswith(own):
+                problem = "other_hirer_prefix"
+            elif not blobs.exists(key):
+                problem = "missing_blob"
+            elif rehash and _sha256(blobs, key) != sha256:
+                problem = "wrong_hash"
+            if problem:
+                counts[problem] += 1
+                bad.append(attachment_id)
+        out[hirer_id] = CheckOutcome(not bad, len(bad), counts, bad[:5])
+    return out
 
 
-def stuck_uploads(warehouse: Warehouse, hirer_id: str, older_than: timedelta) -> CheckOutcome:
+def stuck_uploads(
+    db: Reader, hirer_ids: Sequence[str], older_than: timedelta
+) -> dict[str, CheckOutcome]:
     """Uploads still `accepted` (no confirmation) longer than `older_than`; counts per state."""
-    frame = warehouse.query(
-        "SELECT attachment_id, state, updated_at FROM ats_uploads WHERE hirer_id = ?", [hirer_id]
+    frame = db.query(
+        f"SELECT hirer_id, attachment_id, state, updated_at FROM ats_uploads WHERE {in_hirers()}",
+        [list(hirer_ids)],
     )
-    counts = frame["state"].value_counts().to_dict()
     limit = datetime.now(UTC) - older_than
-    stuck = frame[(frame["state"] == "accepted") & (frame["updated_at"] < limit)]
-    return CheckOutcome(stuck.empty, len(stuck), counts, list(stuck["attachment_id"][:5]))
+    stuck = (frame["state"] == "accepted") & (frame["updated_at"] < limit)
+    return _per_hirer(frame, hirer_ids, stuck, "state")
 
 
 def keeps_failing(failures: int, at_least: int = FAILING_AFTER) -> CheckOutcome:

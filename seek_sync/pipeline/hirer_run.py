@@ -1,9 +1,9 @@
-"""Passes over hirers: every stage of one hirer in order, many hirers at once, one client each.
+"""Passes over hirers: every stage in order, each stage over all of a run's hirers at once.
 
 `HirerRunner` is what a run step (Dagster's batch op) and the benchmark's library path both call.
 It owns one SEEK client (one HTTP pool, one partner token) and one ATS HTTP client per process,
 claims its hirers' leases so no other run works them at once, merges what a dead run journaled
-before anything else, caps the items each stage takes per hirer, and records every finished
+before anything else, caps the items each stage takes per hirer, and records every claimed
 hirer in the ledger (consumed input, what is still owed, when it is due). No Dagster here.
 """
 
@@ -52,6 +52,7 @@ class HirerPass:
 
 
 def leases_for(settings: Settings, inbox: Inbox) -> Leases:
+    """The leases table with the configured staleness and reservation lapse."""
     return Leases(
         inbox,
         stale_after_seconds=settings.lease_stale_seconds,

@@ -209,3 +209,6 @@ def upsert_many(
         for table in frames:
             connection.unregister(f"batch_{table}")
     return sum(len(frame) for frame in frames.values())
+
+
+Reader = Warehouse | Session  # anything with .query(sql, params)

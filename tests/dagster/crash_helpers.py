@@ -36,6 +36,7 @@ Start = Callable[[dict[str, str]], list[subprocess.Popen[str]]]
 class Killed:
     fired: dict[str, int] = field(default_factory=dict)  # kill point -> attempt it fired in
     exits: list[int | None] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # stderr tails of processes that failed
     attempts: int = 0
 
 
@@ -63,7 +64,9 @@ def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -
             ]
             stack.admin("POST", "/_sandbox/faults", rules)
         for process in processes:
-            process.communicate(timeout=170)
+            _, err = process.communicate(timeout=170)
+            if process.returncode not in (0, -9):
+                killed.errors.append(err[-2000:])
         killed.exits += [process.returncode for process in processes]
         left = kill_rules(stack)
         stack.admin("DELETE", "/_sandbox/faults")
@@ -107,14 +110,32 @@ def _fake_files(ledger: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 
 def audit_duplicates(stack: ProcessStack, ledger: dict[str, Any] | None = None) -> list[str]:
-    """A person or a file held twice at a fake (the fakes' own seeded data aside)."""
+    """A person held twice at a fake, or a stored file sent more often than we confirmed it
+    (the fakes' own seeded data aside). Two applications may carry files with the same bytes
+    (a person sends one résumé to two hirers of one tenant): so files are compared as a
+    multiset of SHA-256s against our confirmed uploads, not by (owner, hash) pairs."""
     ledger = ledger or stack.ledger()
     problems = []
-    for kind in ("onderwijsregio", "kombo"):
-        for name, dupes in ledger[kind]["duplicates"].items():
-            real = [d for d in dupes if not d.get("sandbox") and not d.get("seeded")]
-            if real:
-                problems.append(f"{kind}: duplicate {name}: {real[:3]}")
+    people = {"onderwijsregio": "emails", "kombo": "applications"}
+    for kind, name in people.items():
+        real = [d for d in ledger[kind]["duplicates"][name] if not d.get("sandbox")]
+        real = [d for d in real if not d.get("seeded")]
+        if real:
+            problems.append(f"{kind}: duplicate {name}: {real[:3]}")
+    warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
+    with warehouse.connect(read_only=True) as db:
+        confirmed = db.execute(
+            "SELECT u.target, f.sha256 FROM ats_uploads u JOIN attachment_files f "
+            "USING (attachment_id) WHERE u.state = 'confirmed'"
+        ).fetchall()
+    for kind, files in _fake_files(ledger).items():
+        at_fake = Counter(f["sha256"] for f in files)
+        ours = Counter(sha for target, sha in confirmed if target == kind)
+        if at_fake != ours:
+            extra, missing = at_fake - ours, ours - at_fake
+            problems.append(
+                f"{kind}: sent more than confirmed {dict(extra)}, missing {dict(missing)}"
+            )
     return problems
 
 

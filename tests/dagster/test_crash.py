@@ -29,7 +29,8 @@ def one_tick(stack: ProcessStack):  # type: ignore[no-untyped-def]
 
 
 def two_at_once(stack: ProcessStack):  # type: ignore[no-untyped-def]
-    return lambda env: [stack.seek_sync("sync", extra_env=env), stack.seek_sync("sync")]
+    """Both get the merge kill: whichever wins the hirers does the work and dies merging it."""
+    return lambda env: [stack.seek_sync("sync", extra_env=env) for _ in range(2)]
 
 
 def a_loop(stack: ProcessStack):  # type: ignore[no-untyped-def]
@@ -46,6 +47,7 @@ def test_kills_at_the_fakes_lose_nothing_and_send_nothing_twice(tmp_path: Path, 
         killed = drive_with_kills(stack, start)
         assert set(killed.fired) == {*KILL_POINTS, MERGE}, killed
         assert -9 in killed.exits
+        assert killed.errors == []  # no process failed for any other reason
         ticks = sync_until_settled(stack)
         result = audit(stack)
         assert result.problems == []

@@ -11,7 +11,7 @@ from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack
 from seek_sync.pipeline.hirers import RELATIONSHIP, REMOVED
 from seek_sync.resources import SeekSyncResource
-from seek_sync.schedules import nightly_reconcile
+from seek_sync.schedules import RANGE_END, RANGE_START, nightly_reconcile, reconcile_requests
 from seek_sync.store.summary import per_hirer
 from tests.dagster.conftest import inbox_of, warehouse_of
 
@@ -42,15 +42,14 @@ def test_lost_callbacks_are_confirmed_by_the_nightly_read_back(
     job = driver.defs.resolve_job_def("hirer_sync")
     for day in (24, 25):
         requests = evaluate(instance, day)
-        assert {r.partition_key for r in requests} == set(driver.hirers())
+        assert len(requests) == 1  # every hirer in one range run
+        assert covered(requests, driver.hirers()) == driver.hirers()
         assert all(
             r.run_key and r.run_key.startswith(f"reconcile|2026-11-{day}|") for r in requests
         )
         for request in requests:
             run = job.execute_in_process(
-                run_config=request.run_config,
-                instance=instance,
-                partition_key=request.partition_key,
+                run_config=request.run_config, instance=instance, tags=request.tags
             )
             assert run.success
     after = per_hirer(warehouse_of(stack))
@@ -65,5 +64,23 @@ def test_removed_hirers_are_left_out_of_the_nightly_run(
 ) -> None:
     hirers = sorted(stack.targets)
     instance.add_dynamic_partitions("hirer", hirers)
-    inbox_of(stack).set_cursor(RELATIONSHIP + hirers[0], REMOVED)
-    assert {r.partition_key for r in evaluate(instance)} == set(hirers[1:])
+    inbox_of(stack).set_cursor(RELATIONSHIP + hirers[1], REMOVED)
+    requests = evaluate(instance)
+    assert covered(requests, hirers) == [hirers[0], *hirers[2:]]
+    assert len(requests) == 2  # the removed hirer splits the range
+
+
+def test_a_night_of_many_hirers_launches_a_bounded_number_of_runs() -> None:
+    hirers = [f"h{n:04d}" for n in range(1000)]
+    requests = reconcile_requests(hirers, {"h0500"}, "2026-11-24")
+    assert len(requests) == 20  # 500 hirers, then 499, in ranges of at most 50
+    assert covered(requests, hirers) == [h for h in hirers if h != "h0500"]
+
+
+def covered(requests: list[dg.RunRequest], order: list[str]) -> list[str]:
+    """The hirers the range requests cover, in partition order."""
+    found: list[str] = []
+    for request in requests:
+        start = order.index(request.tags[RANGE_START])
+        found += order[start : order.index(request.tags[RANGE_END]) + 1]
+    return found
