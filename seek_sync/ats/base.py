@@ -8,7 +8,7 @@ never merged across hirers; the caller persists the records a target returns.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -101,8 +101,24 @@ class BlobSource(Protocol):
     def signed_url(self, blob_key: str, content_type: str) -> str: ...
 
 
+# Called with the records as each call's outcome becomes known (and before a write whose outcome
+# may be lost), so the caller can journal them at once: (candidate or None, upload records).
+ProgressHook = Callable[["CandidateRecord | None", Sequence["UploadRecord"]], None]
+
+
+class Reporting:
+    """What every target shares: reporting records to the caller's progress hook."""
+
+    progress: ProgressHook | None = None
+
+    def report(self, candidate: CandidateRecord | None, uploads: Iterable[UploadRecord]) -> None:
+        if self.progress is not None:
+            self.progress(candidate, list(uploads))
+
+
 class AtsTarget(Protocol):
     kind: str
+    progress: ProgressHook | None
 
     async def push(
         self,

@@ -33,6 +33,7 @@ from seek_sync.ats.base import (
     CallbackResult,
     CandidateRecord,
     PushResult,
+    Reporting,
     UploadRecord,
     upload_record,
 )
@@ -62,7 +63,7 @@ KIND = "kombo"
 SETTLED = frozenset({"accepted", "confirmed", "rejected", "failed"})
 
 
-class KomboTarget:
+class KomboTarget(Reporting):
     kind = KIND
 
     def __init__(
@@ -175,6 +176,7 @@ class KomboTarget:
             if application is None:
                 return result
             application_id, created = application
+            self.report(cand, [])  # the application resolved (or created)
             # Read back first when an earlier write may have landed: its outcome is unknown, or
             # the application already existed and we hold no record of the file at all (a
             # re-derived warehouse, or state lost): Kombo has no idempotency to fall back on.
@@ -271,6 +273,7 @@ class KomboTarget:
                 return
         record.attempts += 1
         record.outcome_unknown = True
+        self.report(None, [record])  # sent, outcome unknown: a resend reads back first
         try:
             warnings = await self.api.add_attachment(application_id, lambda: self._payload(file))
         except KomboCallError as error:
@@ -278,6 +281,7 @@ class KomboTarget:
                 record.outcome_unknown = False  # answered: the write did not happen
             raise
         record.state, record.outcome_unknown, record.last_error = "confirmed", False, None
+        self.report(None, [record])  # stored
         for warning in warnings:
             log.warning(
                 "Kombo warning on attachment %s: %s",

@@ -25,6 +25,7 @@ from seek_sync.ats.base import (
     CallbackResult,
     CandidateRecord,
     PushResult,
+    Reporting,
     UploadRecord,
     idempotency_key,
     upload_record,
@@ -39,7 +40,7 @@ CV_FIELD, OTHER_FIELD = "curriculumVitae", "otherAttachments"
 SETTLED = frozenset({"accepted", "confirmed", "rejected"})
 
 
-class OnderwijsregioTarget:
+class OnderwijsregioTarget(Reporting):
     kind = KIND
 
     def __init__(
@@ -208,14 +209,19 @@ class OnderwijsregioTarget:
         key = self.key(candidate, first, records)
         payload = {**self._person(candidate), **self.fields(first)}
         self._mark_sent(first, records, key)
+        # No report before the create: an upload record without its candidate would make a
+        # resumed push append under the create's key (refused as reuse): a lost create is
+        # found by email or replayed under the same key instead.
         try:
             await self.client.create(payload, key=key, callback_url=self.callback_url)
         except RefusedError as error:
             self._mark_failed(first, records, str(error))
             cand.state, cand.error = "failed", str(error)
+            self.report(cand, records.values())
             return
         cand.state, cand.idempotency_key, cand.error = "pending_create", key, None
         self._mark_accepted(first, records)
+        self.report(cand, records.values())  # create accepted
 
     async def _append(
         self,
@@ -226,14 +232,16 @@ class OnderwijsregioTarget:
     ) -> None:
         key = self.key(candidate, batch, records)
         self._mark_sent(batch, records, key)
+        self.report(cand, records.values())  # sent, outcome unknown
         try:
             await self.client.add_attachments(
                 cand.ats_id or "", self.fields(batch), key=key, callback_url=self.callback_url
             )
         except RefusedError as error:
             self._mark_failed(batch, records, str(error))
-            return
-        self._mark_accepted(batch, records)
+        else:
+            self._mark_accepted(batch, records)
+        self.report(cand, records.values())
 
     @staticmethod
     def _mark_sent(batch: Sequence[AtsFile], records: Mapping[str, UploadRecord], key: str) -> None:

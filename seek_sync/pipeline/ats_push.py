@@ -183,6 +183,7 @@ async def sync_ats(
 
     async def push(hirer_id: str, target: AtsTarget) -> None:
         state, progress = states[hirer_id], Progress(stores, states[hirer_id])
+        target.progress = progress.journal  # each call's outcome journaled as it returns
         stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
         callbacks = callback_bodies.results([c.raw for c in stored])
 

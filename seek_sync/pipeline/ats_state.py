@@ -53,6 +53,17 @@ class Progress:
     def __init__(self, stores: Stores, state: AtsState) -> None:
         self.stores, self.state = stores, state
 
+    def journal(self, candidate: CandidateRecord | None, uploads: Sequence[UploadRecord]) -> None:
+        """A target's records as a call's outcome becomes known (the target's progress hook)."""
+        now = datetime.now(UTC)
+        if candidate is not None:
+            self.stores.journal.record(
+                "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
+            )
+        self.stores.journal.record(
+            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
+        )
+
     def record(self, seek_candidate_id: str, files: Sequence[AtsFile]) -> None:
         now = datetime.now(UTC)
         candidate = self.state.candidates[seek_candidate_id]
