@@ -12,6 +12,7 @@ asks for them again. The tick reads only this database, never the warehouse. No 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -65,6 +66,20 @@ class HirerWork:
     last_run_at: float | None = None
 
 
+def _work(r: sqlite3.Row) -> HirerWork:
+    return HirerWork(
+        hirer_id=r["hirer_id"],
+        events_seq=r["events_seq"],
+        callbacks_seq=r["callbacks_seq"],
+        due_at=r["due_at"],
+        owed=json.loads(r["owed_json"] or "{}"),
+        failures=r["failures"],
+        last_error=r["last_error"],
+        last_run_id=r["last_run_id"],
+        last_run_at=r["last_run_at"],
+    )
+
+
 @dataclass(frozen=True)
 class Due:
     """A hirer a tick should request, and why."""
@@ -92,23 +107,12 @@ class Ledger:
         }
 
     def rows(self) -> dict[str, HirerWork]:
-        return {
-            r["hirer_id"]: HirerWork(
-                hirer_id=r["hirer_id"],
-                events_seq=r["events_seq"],
-                callbacks_seq=r["callbacks_seq"],
-                due_at=r["due_at"],
-                owed=json.loads(r["owed_json"] or "{}"),
-                failures=r["failures"],
-                last_error=r["last_error"],
-                last_run_id=r["last_run_id"],
-                last_run_at=r["last_run_at"],
-            )
-            for r in self.inbox.read("SELECT * FROM hirer_work")
-        }
+        return {r["hirer_id"]: _work(r) for r in self.inbox.read("SELECT * FROM hirer_work")}
 
     def row(self, hirer_id: str) -> HirerWork:
-        return self.rows_for([hirer_id])[hirer_id]
+        """One hirer's row (one indexed read: a run asks once per hirer)."""
+        rows = self.inbox.read("SELECT * FROM hirer_work WHERE hirer_id = ?", (hirer_id,))
+        return _work(rows[0]) if rows else HirerWork(hirer_id)
 
     def rows_for(self, hirer_ids: Iterable[str]) -> dict[str, HirerWork]:
         known = self.rows()
