@@ -85,6 +85,7 @@ class Driver:
         self.sensor = defs.resolve_sensor_def("seek_applications")
         self.loggers = {"console": {"config": {"log_level": log_level}}}
         self.settings = settings or load_settings()
+        self.leases = leases_for(self.settings, Inbox(self.settings.inbox_path))  # type: ignore[arg-type]
 
     def cursor(self) -> str | None:
         return self.instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
@@ -97,8 +98,7 @@ class Driver:
         return bool(runs)
 
     def _execute(self, request: dg.RunRequest) -> bool:
-        run_id = str(uuid.uuid4())
-        leases = leases_for(self.settings, Inbox(self.settings.inbox_path))  # type: ignore[arg-type]
+        run_id, leases = str(uuid.uuid4()), self.leases
         leases.own_run(run_id, Holder.me())  # before the run exists: a kill is always seen
         try:
             job = self.defs.resolve_job_def(request.job_name or hirer_batch.name)

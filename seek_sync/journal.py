@@ -58,14 +58,21 @@ class Journal:
 
     def record(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Journal whole warehouse rows of `table` (each with its hirer_id) in one transaction."""
-        if table not in KEYS:
-            raise ValueError(f"unknown table {table}")
-        if not rows:
-            return
+        self.record_tables({table: rows})
+
+    def record_tables(self, batches: dict[str, Sequence[dict[str, Any]]]) -> None:
+        """Journal rows of several tables in one transaction (all of them or none)."""
+        unknown = set(batches) - set(KEYS)
+        if unknown:
+            raise ValueError(f"unknown table {sorted(unknown)[0]}")
         now = utc_now()
         values = [
-            (row["hirer_id"], table, json.dumps(row, default=_json_default), now) for row in rows
+            (row["hirer_id"], table, json.dumps(row, default=_json_default), now)
+            for table, rows in batches.items()
+            for row in rows
         ]
+        if not values:
+            return
         with self.inbox.transaction() as conn:
             conn.executemany(
                 "INSERT INTO journal (hirer_id, tbl, row_json, at) VALUES (?, ?, ?, ?)", values

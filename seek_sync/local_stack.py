@@ -12,7 +12,7 @@ import os
 import secrets
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,29 +64,43 @@ class LocalStack:
         }
 
 
+def target_entries(
+    related: list[str],
+    kinds: tuple[str, ...],
+    integration_id: str,
+    kombo_jobs: Callable[[str], dict[str, str]],
+) -> dict[str, Any]:
+    """Hirer map entries: each related hirer given a target kind in turn; a Kombo hirer gets its
+    job reference -> Kombo job id map from `kombo_jobs`."""
+    entries: dict[str, Any] = {}
+    for index, hirer_id in enumerate(related):
+        if kinds[index % len(kinds)] == "kombo":
+            entries[hirer_id] = {
+                "target": "kombo",
+                "api_key_env": KOMBO_KEY_ENV,
+                "integration_id": integration_id,
+                "jobs": kombo_jobs(hirer_id),
+            }
+        else:
+            entries[hirer_id] = {"target": "onderwijsregio", "api_key_env": OR_KEY_ENV}
+    return entries
+
+
 def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:
     """Every sandbox hirer with our relationship, given a target kind in turn."""
     world = sandbox.state.world
-    info = sandbox.info()
     related = sorted(h.id for h in world.hirers.values() if h.relationship)
-    entries: dict[str, Any] = {}
     kombo_jobs = {job.remote_id: job.id for job in sandbox.state.fakes["kombo"].store.jobs.values()}
     references: dict[str, set[str]] = {}
     for job in world.jobs.values():
         references.setdefault(job.hirer_id, set()).add(job.seek_hirer_job_reference)
-    for index, hirer_id in enumerate(related):
-        kind = kinds[index % len(kinds)]
-        if kind == "kombo":
-            refs = references.get(hirer_id, set())
-            entries[hirer_id] = {
-                "target": "kombo",
-                "api_key_env": KOMBO_KEY_ENV,
-                "integration_id": info["kombo_integration_id"],
-                "jobs": {ref: kombo_jobs[ref] for ref in sorted(refs) if ref in kombo_jobs},
-            }
-        else:
-            entries[hirer_id] = {"target": "onderwijsregio", "api_key_env": OR_KEY_ENV}
-    return {"hirers": entries}
+
+    def jobs(hirer_id: str) -> dict[str, str]:
+        refs = sorted(references.get(hirer_id, set()))
+        return {ref: kombo_jobs[ref] for ref in refs if ref in kombo_jobs}
+
+    integration = sandbox.info()["kombo_integration_id"]
+    return {"hirers": target_entries(related, kinds, integration, jobs)}
 
 
 # Setting -> key of the sandbox's start-up line, for every SEEK URL and credential.

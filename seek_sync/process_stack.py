@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import yaml
 
-from seek_sync.local_stack import KOMBO_KEY_ENV, OR_KEY_ENV, dagster_home, stack_environment
+from seek_sync.local_stack import dagster_home, stack_environment, target_entries
 
 
 def free_port() -> int:
@@ -105,18 +105,7 @@ def write_hirer_map(
     kombo = httpx.get(f"{base_url}/_sandbox/kombo/state", timeout=30).json()
     jobs = {job["remote_id"]: job["id"] for job in kombo["jobs"] if job.get("remote_id")}
     related = sorted(h["id"] for h in summary["hirers"] if h["relationship"])
-    entries: dict[str, Any] = {}
-    for index, hirer_id in enumerate(related):
-        kind = kinds[index % len(kinds)]
-        if kind == "kombo":
-            entries[hirer_id] = {
-                "target": "kombo",
-                "api_key_env": KOMBO_KEY_ENV,
-                "integration_id": info["kombo_integration_id"],
-                "jobs": jobs,
-            }
-        else:
-            entries[hirer_id] = {"target": "onderwijsregio", "api_key_env": OR_KEY_ENV}
+    entries = target_entries(related, kinds, info["kombo_integration_id"], lambda _: jobs)
     path.write_text(yaml.safe_dump({"hirers": entries}), encoding="utf-8")
     return {h: e["target"] for h, e in entries.items()}
 

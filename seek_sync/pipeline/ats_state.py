@@ -54,26 +54,21 @@ class Progress:
         self.stores, self.state = stores, state
 
     def journal(self, candidate: CandidateRecord | None, uploads: Sequence[UploadRecord]) -> None:
-        """A target's records as a call's outcome becomes known (the target's progress hook)."""
+        """A target's records as a call's outcome becomes known (the target's progress hook),
+        candidate and uploads in one transaction."""
         now = datetime.now(UTC)
-        if candidate is not None:
-            self.stores.journal.record(
-                "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
-            )
-        self.stores.journal.record(
-            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
+        candidates = [candidate] if candidate is not None else []
+        self.stores.journal.record_tables(
+            {
+                "ats_candidates": [{**c.model_dump(), "updated_at": now} for c in candidates],
+                "ats_uploads": [{**u.model_dump(), "updated_at": now} for u in uploads],
+            }
         )
 
     def record(self, seek_candidate_id: str, files: Sequence[AtsFile]) -> None:
-        now = datetime.now(UTC)
-        candidate = self.state.candidates[seek_candidate_id]
+        """An application's records once its push (or reconcile) returned."""
         uploads = [self.state.uploads[f.attachment_id] for f in files]
-        self.stores.journal.record(
-            "ats_candidates", [{**candidate.model_dump(), "updated_at": now}]
-        )
-        self.stores.journal.record(
-            "ats_uploads", [{**u.model_dump(), "updated_at": now} for u in uploads]
-        )
+        self.journal(self.state.candidates[seek_candidate_id], uploads)
 
 
 IN_FLIGHT_SQL = """
