@@ -21,10 +21,12 @@ from kombo import Kombo, errors
 from kombo.utils import BackoffStrategy, RetryConfig
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from seek_sync.ats.errors import AtsError
 from seek_sync.ats.kombo_files import Restrictions, StoredAttachment
-from seek_sync.seek.http import RetryPolicy, retry_after_seconds
+from seek_sync.http import RetryPolicy, retry_after_seconds
 
 log = logging.getLogger("seek_sync.ats.kombo")
+SERVICE = "Kombo"
 
 T = TypeVar("T")
 SAFE_CODES = frozenset(
@@ -40,7 +42,7 @@ NO_SDK_RETRIES = RetryConfig("none", BackoffStrategy(1, 1, 1.0, 1), False)
 RESTRICTIONS_ACTION = "ats_add_application_attachment"
 
 
-class KomboCallError(Exception):
+class KomboCallError(AtsError):
     """A Kombo call that did not succeed: the code (or status), and whether a retry is safe."""
 
     def __init__(
@@ -55,7 +57,7 @@ class KomboCallError(Exception):
     ) -> None:
         self.code, self.status = code, status
         self.retryable, self.unknown, self.retry_after = retryable, unknown, retry_after
-        super().__init__(message)
+        super().__init__(message, service=SERVICE)
 
 
 class _ActionData(BaseModel):
@@ -137,16 +139,6 @@ class KomboApi:
             )
         return KomboCallError(f"Kombo {what}: malformed answer ({type(error).__name__})")
 
-    def _wait(self, state: tenacity.RetryCallState) -> float:
-        policy = self.policy
-        backoff = tenacity.wait_exponential_jitter(
-            multiplier=policy.initial_backoff, max=policy.max_backoff
-        )(state)
-        error = state.outcome.exception() if state.outcome else None
-        if isinstance(error, KomboCallError) and error.retry_after is not None:
-            return max(min(error.retry_after, policy.max_backoff), policy.initial_backoff)
-        return backoff
-
     def retrying(self, *, safe: bool = True, unknown: bool = False) -> tenacity.AsyncRetrying:
         """Retry the safe codes (`safe`) and/or writes whose outcome is unknown (`unknown`)."""
 
@@ -155,14 +147,7 @@ class KomboApi:
                 (safe and error.retryable) or (unknown and error.unknown)
             )
 
-        return tenacity.AsyncRetrying(
-            retry=tenacity.retry_if_exception(worth_it),
-            wait=self._wait,
-            stop=tenacity.stop_after_attempt(self.policy.max_attempts)
-            | tenacity.stop_before_delay(self.policy.deadline),
-            before_sleep=_log_retry,
-            reraise=True,
-        )
+        return self.policy.retrying(SERVICE, log, retry=worth_it, describe=_describe)
 
     async def _once(self, what: str, call: Callable[[], Awaitable[T]], *, write: bool = False) -> T:
         try:
@@ -207,7 +192,9 @@ class KomboApi:
             lambda: ats.get_application_attachments_async(application_id=application_id),
         )
         return [
-            StoredAttachment(id=a.id, file_name=a.file_name, type=str(a.type))
+            StoredAttachment(
+                id=a.id, file_name=a.file_name, type=str(a.type), content_type=a.content_type
+            )
             for a in answer.data.results
         ]
 
@@ -274,11 +261,7 @@ def pick_person(
     return next((p for p in people if p.id == known), people[0] if people else None)
 
 
-def _log_retry(state: tenacity.RetryCallState) -> None:
-    error = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "Kombo call failed (attempt %d, %s); retrying in %.2f s",
-        state.attempt_number,
-        getattr(error, "code", None) or getattr(error, "status", None) or type(error).__name__,
-        state.upcoming_sleep,
-    )
+def _describe(error: BaseException) -> str:
+    """A failed attempt in the retry log line: Kombo's error code, else the status or class."""
+    found = getattr(error, "code", None) or getattr(error, "status", None)
+    return str(found) if found else type(error).__name__

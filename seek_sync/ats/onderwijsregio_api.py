@@ -9,19 +9,23 @@ A mutation is retried with the SAME idempotency key, so a lost 202 never applies
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from seek_sync import __version__
-from seek_sync.seek.errors import MalformedResponseError, SeekTransportError, UnexpectedStatusError
-from seek_sync.seek.http import RetryPolicy, raise_for_retryable
+from seek_sync.ats.errors import (
+    AtsMalformedResponse,
+    AtsStatusError,
+    AtsTransportError,
+    RetryableAtsStatus,
+)
+from seek_sync.http import RetryPolicy, raise_for_retryable, request_headers
 from seek_sync.settings import Settings
 
 log = logging.getLogger("seek_sync.ats.onderwijsregio")
+SERVICE = "Onderwijsregio"
 
 
 class Envelope(BaseModel):
@@ -39,6 +43,7 @@ class StoredAttachment(BaseModel):
     id: str
     filename: str | None = None
     size: int | None = None
+    type: str | None = None
 
 
 class OrCandidate(BaseModel):
@@ -56,7 +61,11 @@ class OrCandidate(BaseModel):
 
 
 class RefusedError(Exception):
-    """The API refused the request (4xx other than 404/429): fixing input, not retrying, helps."""
+    """The API refused the request (4xx other than 404/429): fixing input, not retrying, helps.
+
+    Deliberately not an `AtsError`: the target records an `AtsError` (the service failed or
+    answered garbage) and stops, while it handles a refused write where it makes it and lets a
+    refused read propagate."""
 
     def __init__(self, status: int, message: str) -> None:
         self.status = status
@@ -91,7 +100,7 @@ class OnderwijsregioClient:
         headers: dict[str, str] | None = None,
     ) -> Envelope | None:
         """One logical call (retried on transient failures); None for a 404."""
-        async for attempt in self._policy.retrying():
+        async for attempt in self._policy.retrying(SERVICE, log):
             with attempt:
                 return await self._once(method, path, json, params, headers or {})
         raise AssertionError("unreachable: tenacity re-raises the last error")
@@ -104,34 +113,32 @@ class OnderwijsregioClient:
         params: dict[str, str] | None,
         extra: dict[str, str],
     ) -> Envelope | None:
-        request_id = str(uuid.uuid4())
-        headers = {
-            "x-api-key": self._api_key.get_secret_value(),
-            "User-Agent": f"seek-sync/{__version__}",
-            "X-Request-Id": request_id,
-            **extra,
-        }
+        traced = request_headers()
+        request_id = traced["X-Request-Id"]
+        headers = {"x-api-key": self._api_key.get_secret_value(), **traced, **extra}
         try:
             response = await self._http.request(
                 method, self._base + path, json=json, params=params, headers=headers
             )
         except httpx.TransportError as error:
-            raise SeekTransportError(error, request_id=request_id) from None
-        raise_for_retryable(response, request_id)
+            raise AtsTransportError(error, service=SERVICE, request_id=request_id) from None
+        raise_for_retryable(response, request_id, RetryableAtsStatus, service=SERVICE)
         if response.status_code == 404:
             return None
         try:
             envelope = Envelope.model_validate_json(response.content)
         except ValidationError:
             if response.status_code >= 400:
-                raise UnexpectedStatusError(response.status_code, "Onderwijsregio") from None
-            raise MalformedResponseError("Onderwijsregio answered outside its envelope") from None
+                raise AtsStatusError(
+                    response.status_code, service=SERVICE, request_id=request_id
+                ) from None
+            raise AtsMalformedResponse(
+                "Onderwijsregio answered outside its envelope", service=SERVICE
+            ) from None
         if 400 <= response.status_code < 500:
             raise RefusedError(response.status_code, envelope.message)
         if response.status_code >= 500:
-            raise UnexpectedStatusError(
-                response.status_code, "Onderwijsregio", request_id=request_id
-            )
+            raise AtsStatusError(response.status_code, service=SERVICE, request_id=request_id)
         return envelope
 
     # --- reads ------------------------------------------------------------------------------
@@ -150,7 +157,9 @@ class OnderwijsregioClient:
         try:
             return OrCandidate.model_validate(data)
         except ValidationError:
-            raise MalformedResponseError("Onderwijsregio candidate has no id") from None
+            raise AtsMalformedResponse(
+                "Onderwijsregio candidate has no id", service=SERVICE
+            ) from None
 
     # --- mutations (202 + idempotency key) -------------------------------------------------
     def _mutation_headers(self, key: str, callback_url: str | None) -> dict[str, str]:
@@ -212,6 +221,8 @@ class OnderwijsregioClient:
         if envelope is None:
             raise RefusedError(404, "candidate not found")
         if envelope.status_code != 202:
-            raise MalformedResponseError(f"expected 202, got statusCode {envelope.status_code}")
+            raise AtsMalformedResponse(
+                f"expected 202, got statusCode {envelope.status_code}", service=SERVICE
+            )
         data = envelope.data if isinstance(envelope.data, dict) else {}
         return str(data.get("idempotencyKey") or key)

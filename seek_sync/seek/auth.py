@@ -7,19 +7,24 @@ so an expiry under load costs one token request, not a stampede.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 import httpx
 from pydantic import SecretStr, ValidationError
 
+from seek_sync.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.errors import (
     MalformedResponseError,
+    RetryableHTTPError,
     SeekAuthError,
+    SeekError,
     SeekTransportError,
     UnexpectedStatusError,
 )
-from seek_sync.seek.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.models import TokenResponse
+
+log = logging.getLogger("seek_sync.seek")
 
 
 class PartnerTokenProvider:
@@ -70,7 +75,7 @@ class PartnerTokenProvider:
             return self._token  # type: ignore[return-value]
 
     async def _fetch(self) -> None:
-        async for attempt in self._policy.retrying():
+        async for attempt in self._policy.retrying(SeekError.service, log):
             with attempt:
                 grant = await self._request()
         lifetime = grant.expires_in
@@ -92,7 +97,7 @@ class PartnerTokenProvider:
             response = await self._http.post(self._token_url, json=body, headers=headers)
         except httpx.TransportError as error:
             raise SeekTransportError(error, request_id=request_id) from None
-        raise_for_retryable(response, request_id)
+        raise_for_retryable(response, request_id, RetryableHTTPError)
         if response.status_code in (400, 401, 403):
             raise SeekAuthError(
                 f"SEEK refused the partner credentials (HTTP {response.status_code})",

@@ -11,18 +11,18 @@ from collections.abc import AsyncIterator, Callable, Iterable
 
 import httpx
 
+from seek_sync.http import RetryPolicy, Tracing
 from seek_sync.seek.auth import PartnerTokenProvider
 from seek_sync.seek.downloads import AttachmentDownloader, DownloadResult, DownloadSink
 from seek_sync.seek.events import EventPage, event_pages
 from seek_sync.seek.graphql import SeekGraphQLClient
-from seek_sync.seek.http import RetryPolicy, Tracing
 from seek_sync.seek.models import HiringOrganization, HiringOrganizationsConnection
 from seek_sync.seek.profiles import ProfileResult, fetch_profiles
 from seek_sync.seek.queries import HIRING_ORGANIZATIONS
-from seek_sync.settings import Settings
+from seek_sync.settings import SeekClientSettings
 
 
-def http_client(settings: Settings, **options: object) -> httpx.AsyncClient:
+def http_client(settings: SeekClientSettings, **options: object) -> httpx.AsyncClient:
     """An httpx client with the configured timeouts and a pool sized for our concurrency."""
     timeout = httpx.Timeout(
         settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
@@ -36,7 +36,11 @@ class SeekClient:
     """Partner token, GraphQL queries and attachment downloads against one SEEK deployment."""
 
     def __init__(
-        self, http: httpx.AsyncClient, settings: Settings, *, tracing: Tracing | None = None
+        self,
+        http: httpx.AsyncClient,
+        settings: SeekClientSettings,
+        *,
+        tracing: Tracing | None = None,
     ) -> None:
         self.settings = settings
         self.tracing = tracing or Tracing()

@@ -22,15 +22,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from seek_sync.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.auth import PartnerTokenProvider
 from seek_sync.seek.errors import (
     DownloadError,
     DownloadRefusedError,
+    RetryableHTTPError,
+    SeekError,
     SeekTransportError,
     TruncatedDownloadError,
     UnexpectedStatusError,
 )
-from seek_sync.seek.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.sniff import (
     EXTENSIONS,
     HEAD_BYTES,
@@ -184,7 +186,7 @@ class AttachmentDownloader:
     ) -> tuple[int | None, str | None, str | None]:
         """Content-Length, Content-Type and original filename, without the body (retried)."""
         target = self.check_origin(url)
-        async for attempt in self._policy.retrying():
+        async for attempt in self._policy.retrying(SeekError.service, log):
             with attempt:
                 response, request_id = await self._send("HEAD", target, session_id)
                 self._check_status(response, request_id)
@@ -200,7 +202,7 @@ class AttachmentDownloader:
     ) -> DownloadResult:
         """Stream `url` into `sink`; on any error the sink holds nothing worth keeping."""
         target = self.check_origin(url)
-        async for attempt in self._policy.retrying():
+        async for attempt in self._policy.retrying(SeekError.service, log):
             with attempt:
                 return await self._attempt(url, target, sink, session_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
@@ -228,7 +230,7 @@ class AttachmentDownloader:
         raise AssertionError("unreachable")
 
     def _check_status(self, response: httpx.Response, request_id: str) -> None:
-        raise_for_retryable(response, request_id)
+        raise_for_retryable(response, request_id, RetryableHTTPError)
         status = response.status_code
         if status in (404, 410):
             raise DownloadError(

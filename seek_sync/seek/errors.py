@@ -1,38 +1,36 @@
-"""Errors of the SEEK client. Messages carry the request id and never a token or secret."""
+"""Errors of the SEEK client. Messages carry the request id and never a token or secret.
+
+Every one is a `SeekError`; the transport and status ones are also the neutral classes of
+`seek_sync.http.errors`, which is how the shared retry policy knows to retry them.
+"""
 
 from __future__ import annotations
 
+from seek_sync.http.errors import (
+    RetryableError,
+    RetryableStatusError,
+    ServiceError,
+    ServiceStatusError,
+    ServiceTransportError,
+)
 
-class SeekError(Exception):
+
+class SeekError(ServiceError):
     """Base of every SEEK client error."""
 
-    def __init__(self, message: str, *, request_id: str | None = None) -> None:
-        self.request_id = request_id
-        suffix = f" (request id {request_id})" if request_id else ""
-        super().__init__(message + suffix)
+    service = "SEEK"
 
 
 class SeekAuthError(SeekError):
     """The token endpoint refused our credentials or audience; retrying will not help."""
 
 
-class RetryableHTTPError(SeekError):
+class RetryableHTTPError(SeekError, RetryableStatusError):
     """A status worth retrying (429, 502, 503, 504), with the server's Retry-After if any."""
 
-    def __init__(
-        self, status: int, *, retry_after: float | None = None, request_id: str | None = None
-    ) -> None:
-        self.status = status
-        self.retry_after = retry_after
-        super().__init__(f"HTTP {status} from SEEK", request_id=request_id)
 
-
-class UnexpectedStatusError(SeekError):
+class UnexpectedStatusError(SeekError, ServiceStatusError):
     """A status that is neither success nor worth retrying."""
-
-    def __init__(self, status: int, what: str, *, request_id: str | None = None) -> None:
-        self.status = status
-        super().__init__(f"HTTP {status} from SEEK {what}", request_id=request_id)
 
 
 class SeekGraphQLError(SeekError):
@@ -62,7 +60,7 @@ class DownloadError(SeekError):
         super().__init__(message, request_id=request_id)
 
 
-class TruncatedDownloadError(DownloadError):
+class TruncatedDownloadError(DownloadError, RetryableError):
     """Fewer bytes arrived than Content-Length promised (retried)."""
 
     def __init__(self, received: int, expected: int, *, request_id: str | None = None) -> None:
@@ -73,10 +71,5 @@ class TruncatedDownloadError(DownloadError):
         )
 
 
-class SeekTransportError(SeekError):
+class SeekTransportError(SeekError, ServiceTransportError):
     """The connection failed or dropped (reset, timeout, incomplete body); retried."""
-
-    def __init__(self, error: Exception, *, request_id: str | None = None) -> None:
-        super().__init__(
-            f"network error talking to SEEK: {type(error).__name__}", request_id=request_id
-        )

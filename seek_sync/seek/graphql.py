@@ -9,14 +9,16 @@ from typing import Any
 import httpx
 from pydantic import ValidationError
 
+from seek_sync.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.auth import PartnerTokenProvider
 from seek_sync.seek.errors import (
     MalformedResponseError,
+    RetryableHTTPError,
+    SeekError,
     SeekGraphQLError,
     SeekTransportError,
     UnexpectedStatusError,
 )
-from seek_sync.seek.http import RetryPolicy, Tracing, raise_for_retryable
 from seek_sync.seek.models import GraphQLErrorItem, GraphQLResponse
 
 log = logging.getLogger("seek_sync.seek")
@@ -86,7 +88,7 @@ class SeekGraphQLClient:
         self, query: str, variables: dict[str, Any] | None, session_id: str | None
     ) -> tuple[GraphQLResult, str]:
         """One logical request (retried on transient failures) and the token it used."""
-        async for attempt in self._policy.retrying():
+        async for attempt in self._policy.retrying(SeekError.service, log):
             with attempt:
                 return await self._post(query, variables, session_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
@@ -106,7 +108,7 @@ class SeekGraphQLClient:
             response = await self._http.post(self._url, json=payload, headers=headers)
         except httpx.TransportError as error:
             raise SeekTransportError(error, request_id=request_id) from None
-        raise_for_retryable(response, request_id)
+        raise_for_retryable(response, request_id, RetryableHTTPError)
         if response.status_code != 200:
             raise UnexpectedStatusError(response.status_code, "GraphQL", request_id=request_id)
         try:

@@ -19,6 +19,7 @@ import psutil
 import pytest
 from pydantic import SecretStr
 
+from seek_sync.http import RetryPolicy
 from seek_sync.sandbox import files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
@@ -37,7 +38,6 @@ from seek_sync.seek.errors import (
     TruncatedDownloadError,
     UnexpectedStatusError,
 )
-from seek_sync.seek.http import RetryPolicy
 from tests.processes import sandbox_process
 from tests.seek.test_client_http import client_settings
 
