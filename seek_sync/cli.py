@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
-from seek_sync.settings import Settings, SettingsError, load_settings
+from seek_sync.settings import (
+    ROLES,
+    PollerSettings,
+    ReceiverSettings,
+    Settings,
+    SettingsBase,
+    SettingsError,
+    load,
+)
+
+S = TypeVar("S", bound=SettingsBase)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local fakes of SEEK and the ATSs.")
@@ -61,9 +71,10 @@ def sandbox_serve(
     )
 
 
-def _settings() -> Settings:
+def _load(model: type[S]) -> S:
+    """One role's settings, or exit 2 with the one line naming the bad setting."""
     try:
-        return load_settings()
+        return load(model)
     except SettingsError as error:
         _fail(str(error))
         raise  # unreachable: _fail exits
@@ -82,8 +93,8 @@ def poll(
     from seek_sync.seek.client import SeekClient, http_client
 
     configure_logging()
-    settings = _settings()
-    inbox = Inbox(settings.inbox_path)
+    settings = _load(PollerSettings)
+    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
 
     async def run() -> int:
         async with http_client(settings) as http:
@@ -94,7 +105,8 @@ def poll(
                 )
                 typer.echo(
                     f"pages={report.pages} read={report.events_read} new={report.events_new} "
-                    f"unknown_hirer={report.unknown_hirer} resolved={report.hirers_resolved} "
+                    f"unknown_hirer={report.unknown_hirer} rejected={report.rejected} "
+                    f"resolved={report.hirers_resolved} "
                     f"out_of_budget={report.out_of_budget} errors={len(report.errors)} "
                     f"inbox={inbox.counts()}"
                 )
@@ -110,16 +122,26 @@ def receiver_serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8701,
 ) -> None:
-    """Serve SEEK webhooks (and later ATS callbacks and signed blob URLs) into the inbox."""
+    """Serve SEEK webhooks, ATS callbacks and signed blob URLs (reads receiver settings only)."""
     from seek_sync.receiver import serve
 
-    serve(_settings(), host, port)
+    settings = _load(ReceiverSettings)
+    try:
+        serve(settings, host, port)
+    except SettingsError as error:  # the hirer map, or a callback secret it names
+        _fail(str(error))
 
 
 @app.command("check-settings")
-def check_settings() -> None:
-    """Load the settings from the environment and print them (secrets masked)."""
-    settings = _settings()
+def check_settings(
+    role: Annotated[
+        str, typer.Option(help="Whose settings: receiver, poller or run (steps, ticks, sync).")
+    ] = "run",
+) -> None:
+    """Load one role's settings from the environment and print them (secrets masked)."""
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}: one of {', '.join(ROLES)}")
+    settings = _load(ROLES[role])
     for name, value in settings.model_dump().items():
         typer.echo(f"{name} = {value}")
 
@@ -156,7 +178,7 @@ def sync(
     """
     import os
 
-    settings = _settings()  # one clear line for a missing or wrong setting, before Dagster starts
+    settings = _load(Settings)  # one line for a missing or wrong setting, before Dagster starts
     if not os.environ.get("DAGSTER_HOME"):
         _fail("DAGSTER_HOME is not set: the sync keeps its cursor and runs in that instance")
 

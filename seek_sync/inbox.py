@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Self
 
+from seek_sync.ids import check_hirer_id
 from seek_sync.inbox_rows import (
     CALLBACK_FIELDS,
     EVENT_FIELDS,
@@ -33,6 +34,7 @@ from seek_sync.inbox_rows import (
     InboxEvent,
     StoredCallback,
     StoredEvent,
+    check_hirers,
     from_row,
     sql_limit,
     to_row,
@@ -151,8 +153,9 @@ class Inbox:
     ) -> int:
         """Store new events (known ids are ignored) and, if given, the cursor, in one transaction.
 
-        Returns how many events were new. Any error stores nothing, cursor included.
+        Returns how many were new. Any error (a bad hirer id, say) stores nothing, cursor included.
         """
+        check_hirers(events)
         received_at = utc_now()
         with self.transaction() as conn:
             before = conn.total_changes
@@ -249,6 +252,7 @@ class Inbox:
         """
         if hirer_id == UNKNOWN_HIRER:
             raise ValueError("resolve_hirer needs a real hirer id")
+        check_hirer_id(hirer_id)
         with self.transaction() as conn:
             row = conn.execute(
                 f"{SELECT_EVENTS} WHERE event_id = ? AND hirer_id = ?", (event_id, UNKNOWN_HIRER)
@@ -265,6 +269,7 @@ class Inbox:
 
     def add_callbacks(self, callbacks: Sequence[InboxCallback]) -> int:
         """Store new callbacks (known callback ids are ignored); returns how many were new."""
+        check_hirers(callbacks)
         received_at = utc_now()
         with self.transaction() as conn:
             before = conn.total_changes

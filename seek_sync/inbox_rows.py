@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
+from seek_sync.ids import check_hirer_id
+
 UNKNOWN_HIRER = "unknown_hirer"
 Source = Literal["poll", "webhook"]
 _T = TypeVar("_T")
@@ -125,6 +127,14 @@ class HirerPending:
 
     count: int
     max_seq: int
+
+
+def check_hirers(rows: Sequence[InboxEvent | InboxCallback]) -> None:
+    """The inbox's last line of defence: each row's hirer is a SEEK hirer id or `unknown_hirer`,
+    else `InvalidHirerIdError` (a ValueError) and nothing of the batch is stored."""
+    for row in rows:
+        if row.hirer_id != UNKNOWN_HIRER:
+            check_hirer_id(row.hirer_id)
 
 
 def to_row(

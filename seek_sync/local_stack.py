@@ -24,7 +24,7 @@ from seek_sync.inbox import Inbox
 from seek_sync.receiver import running_receiver
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
-from seek_sync.settings import Settings, load_settings
+from seek_sync.settings import Settings, load_receiver_settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
@@ -168,9 +168,9 @@ def local_stack(
         (home / "hirer-targets.yaml").write_text(yaml.safe_dump(targets), encoding="utf-8")
         env = stack_environment(info, home, "http://127.0.0.1:0") | (extra_env or {})
         with patched_environ(env):
-            settings = load_settings()
-            inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
-            with running_receiver(settings, inbox) as receiver_url:
+            receiver = load_receiver_settings()  # the receiver reads its own settings only
+            inbox = Inbox(receiver.inbox_path)  # type: ignore[arg-type]
+            with running_receiver(receiver, inbox) as receiver_url:
                 dhome = dagster_home(home / "dagster")
                 more = {"SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url, "DAGSTER_HOME": str(dhome)}
                 with patched_environ(more):

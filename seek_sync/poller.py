@@ -2,7 +2,8 @@
 
 Each page and the cursor after it are stored together, so a crash between pages repeats a page
 (de-duplicated by event id) and never skips one. Events whose hirer could not be read are kept as
-`unknown_hirer` and looked up again on later polls. A time budget bounds each run.
+`unknown_hirer` and looked up again on later polls; an event whose hirer id is malformed is
+dropped with a logged reason. A time budget bounds each run.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from seek_sync.ids import is_hirer_id, shown
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.errors import SeekError
@@ -29,6 +31,7 @@ class PollReport:
     events_read: int = 0
     events_new: int = 0
     unknown_hirer: int = 0
+    rejected: int = 0  # events whose hirerId is not a SEEK hirer id: logged, never stored
     hirers_resolved: int = 0
     out_of_budget: bool = False
     cursor: str | None = None
@@ -49,6 +52,18 @@ def to_inbox(event: PolledEvent) -> InboxEvent:
     )
 
 
+def inbox_rows(events: list[PolledEvent]) -> tuple[list[InboxEvent], int]:
+    """The events to store, and how many were dropped for a malformed `hirerId` (each logged as
+    a short ASCII repr): such an id must never become a routing key or a partition."""
+    rows = []
+    for event in events:
+        if event.hirer_id is not None and not is_hirer_id(event.hirer_id):
+            log.warning("event rejected: hirerId %s is not a SEEK hirer id", shown(event.hirer_id))
+            continue
+        rows.append(to_inbox(event))
+    return rows, len(events) - len(rows)
+
+
 async def resolve_unknown_hirers(client: SeekClient, inbox: Inbox, *, limit: int = 100) -> int:
     """Look again for the hirer of events stored as unknown_hirer; returns how many were found."""
     pending = [e for e in inbox.unknown_hirer_events(limit=limit) if e.profile_id]
@@ -58,7 +73,9 @@ async def resolve_unknown_hirers(client: SeekClient, inbox: Inbox, *, limit: int
     resolved = 0
     for event, result in zip(pending, results, strict=True):
         hirer = result.profile.hirer_id if result.profile else None
-        if hirer and inbox.resolve_hirer(event.event_id, hirer):
+        if hirer and not is_hirer_id(hirer):
+            log.warning("profile's hirerId %s is not a SEEK hirer id: left unknown", shown(hirer))
+        elif hirer and inbox.resolve_hirer(event.event_id, hirer):
             resolved += 1
     return resolved
 
@@ -95,11 +112,13 @@ async def poll(
                 log.error("polling stopped: %s", error)
                 report.errors.append(str(error))
                 break
+            rows, rejected = inbox_rows(page.events)
             stored = await asyncio.to_thread(
                 inbox.add_events,
-                [to_inbox(e) for e in page.events],
+                rows,
                 cursor=(cursor_name, page.end_cursor) if page.end_cursor else None,
             )
+            report.rejected += rejected
             report.pages += 1
             report.events_read += len(page.events)
             report.events_new += stored
@@ -115,11 +134,13 @@ async def poll(
             report.out_of_budget = True
     report.seconds = time.monotonic() - started
     log.info(
-        "polled %d pages: %d events read, %d new, %d without hirer, %d hirers resolved",
+        "polled %d pages: %d events read, %d new, %d without hirer, %d rejected, "
+        "%d hirers resolved",
         report.pages,
         report.events_read,
         report.events_new,
         report.unknown_hirer,
+        report.rejected,
         report.hirers_resolved,
     )
     return report

@@ -1,6 +1,7 @@
 """The local stack as an operator runs it: the sandbox and the receiver each their own process.
 
-`process_stack` starts `seek-sync sandbox serve` and `seek-sync receiver serve` as processes,
+`process_stack` starts `seek-sync sandbox serve` and `seek-sync receiver serve` (in an environment
+holding only the receiver's own settings) as processes,
 writes the hirer -> ATS map from the sandbox's own admin API (related hirers, alternating
 Onderwijsregio and Kombo; Kombo's jobs from its state), and gives the environment a `seek-sync`
 process needs (`SEEK_SYNC_*` and `DAGSTER_HOME`) without touching this process's. Everything is
@@ -25,6 +26,8 @@ import httpx
 import yaml
 
 from seek_sync.local_stack import dagster_home, stack_environment, target_entries
+from seek_sync.receiver_config import receiver_environment
+from seek_sync.settings import ENV_PREFIX
 
 
 def free_port() -> int:
@@ -82,6 +85,13 @@ class ProcessStack:
         )
         self.children.append(process)
         return process
+
+
+def receiver_process_environment(stack_env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any `SEEK_SYNC_*` variable, plus only the receiver's
+    own out of `stack_env`: the receiver process never holds a SEEK or ATS credential."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+    return base | receiver_environment({**os.environ, **stack_env})
 
 
 def _wait_http(url: str, seconds: float = 30.0) -> None:
@@ -146,7 +156,7 @@ def process_stack(
         }
         receiver = subprocess.Popen(
             [sys.executable, "-m", "seek_sync.cli", "receiver", "serve", "--port", str(port)],
-            env={**os.environ, **env},
+            env=receiver_process_environment(env),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             text=True,

@@ -1,10 +1,13 @@
-"""The receiver app: SEEK webhooks into the inbox (later also ATS callbacks and signed blob URLs).
+"""The receiver app: SEEK webhooks into the inbox, plus ATS callbacks and signed blob URLs.
 
-`POST /webhooks/seek` checks `Seek-Signature` (lowercase hex HMAC-SHA512 of the raw body, keyed
-with the subscription secret) in constant time, then the body's shape, and only then appends the
-events to the inbox, de-duplicated by event id; anything else gets 401 and stores nothing. SEEK
-signs no timestamp, so a replayed delivery is harmless only because its events are already stored.
-Neither the secret nor the body is ever logged: one line per request names its id and counts.
+`POST /webhooks/seek` reads at most `MAX_WEBHOOK_BYTES` of body (413 beyond), checks
+`Seek-Signature` (lowercase hex HMAC-SHA512 of the raw body, keyed with the subscription secret) in
+constant time, then the body's shape, and only then appends the events to the inbox, de-duplicated
+by event id; anything else gets 401 and stores nothing. An event whose `hirerId` is not a SEEK
+hirer id is dropped (logged); a delivery with no other event is 400. SEEK signs no timestamp, so a
+replayed delivery is harmless only because its events are already stored. Neither the secret nor
+the body is ever logged: one line per request names its id and counts. The app reads only
+`ReceiverSettings`: no SEEK partner credential.
 """
 
 from __future__ import annotations
@@ -28,10 +31,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from seek_sync.ids import is_hirer_id, shown
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
 from seek_sync.logs import configure_logging
 from seek_sync.receiver_ats import blob_routes, callback_routes
-from seek_sync.settings import Settings
+from seek_sync.receiver_body import TOO_LARGE, read_body, refuse
+from seek_sync.settings import ReceiverSettings
 
 log = logging.getLogger("seek_sync.receiver")
 
@@ -78,21 +83,32 @@ def signature_ok(secret: bytes, body: bytes, signature: str | None) -> bool:
     return hmac.compare_digest(sign(secret, body).encode(), signature.strip().lower().encode())
 
 
-def inbox_events(body: dict[str, Any], parsed: SeekWebhookBody) -> list[InboxEvent]:
-    """The delivery's events as inbox rows; `raw` is each event exactly as SEEK sent it."""
-    return [
-        InboxEvent(
-            event_id=event.id,
-            type_code=event.type,
-            source="webhook",
-            hirer_id=event.hirer_id or UNKNOWN_HIRER,
-            profile_id=event.candidate_application_profile_id,
-            candidate_id=event.candidate_id,
-            created_at=event.create_date_time,
-            raw=raw,
+def inbox_events(body: dict[str, Any], parsed: SeekWebhookBody) -> tuple[list[InboxEvent], int]:
+    """The delivery's events as inbox rows (`raw` is each event exactly as SEEK sent it), and how
+    many were rejected for a `hirerId` that is not a SEEK hirer id (each logged, never echoed raw).
+    An event without a `hirerId` is kept as `unknown_hirer`."""
+    rows, rejected = [], 0
+    for event, raw in zip(parsed.events, body["events"], strict=True):
+        if event.hirer_id is not None and not is_hirer_id(event.hirer_id):
+            log.warning(
+                "seek webhook event rejected: hirerId %s is not a SEEK hirer id",
+                shown(event.hirer_id),
+            )
+            rejected += 1
+            continue
+        rows.append(
+            InboxEvent(
+                event_id=event.id,
+                type_code=event.type,
+                source="webhook",
+                hirer_id=event.hirer_id or UNKNOWN_HIRER,
+                profile_id=event.candidate_application_profile_id,
+                candidate_id=event.candidate_id,
+                created_at=event.create_date_time,
+                raw=raw,
+            )
         )
-        for event, raw in zip(parsed.events, body["events"], strict=True)
-    ]
+    return rows, rejected
 
 
 def _request_id(request: Request) -> str:
@@ -100,46 +116,38 @@ def _request_id(request: Request) -> str:
     return "".join(c if c.isalnum() or c in "-_.:" else "?" for c in value) or "-"
 
 
-async def _read_body(request: Request, limit: int) -> bytes | None:
-    """The raw body, or None when it is larger than `limit` bytes."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
-def seek_webhook_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
-    """`POST /webhooks/seek`: verify, parse, store, answer 204."""
+def seek_webhook_routes(settings: ReceiverSettings, inbox: Inbox) -> list[BaseRoute]:
+    """`POST /webhooks/seek`: cap, verify, parse, store, answer 204 (400 when every event has a
+    malformed `hirerId`; 413 for a body over `MAX_WEBHOOK_BYTES`)."""
     secret = settings.seek_webhook_secret.get_secret_value().encode()
 
     async def seek_webhook(request: Request) -> Response:
         started = time.perf_counter()
         request_id = _request_id(request)
 
-        def answer(status: int, reason: str, events: int = 0, new: int = 0) -> Response:
+        def answer(
+            status: int, reason: str, events: int = 0, new: int = 0, rejected: int = 0
+        ) -> Response:
             log.info(
-                "seek webhook request_id=%s status=%d events=%d new=%d reason=%s ms=%.1f",
+                "seek webhook request_id=%s status=%d events=%d new=%d rejected=%d reason=%s "
+                "ms=%.1f",
                 request_id,
                 status,
                 events,
                 new,
+                rejected,
                 reason,
                 (time.perf_counter() - started) * 1000,
             )
             if status == 204:
                 return Response(status_code=204)
+            if status == 413:
+                return refuse(413, reason)
             return JSONResponse({"error": reason}, status_code=status)
 
-        body = await _read_body(request, MAX_WEBHOOK_BYTES)
+        body = await read_body(request, MAX_WEBHOOK_BYTES)
         if body is None:
-            return answer(413, "body too large")
+            return answer(413, TOO_LARGE)
         if not signature_ok(secret, body, request.headers.get(SIGNATURE_HEADER)):
             return answer(401, "invalid signature")
         try:
@@ -147,18 +155,20 @@ def seek_webhook_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
             parsed = SeekWebhookBody.model_validate(payload)
         except (ValueError, RecursionError):  # bad JSON or UTF-8, too deep, or a ValidationError
             return answer(401, "not a SEEK webhook")
-        events = inbox_events(payload, parsed)
+        events, rejected = inbox_events(payload, parsed)
+        if not events:
+            return answer(400, "no event has a valid hirerId", rejected=rejected)
         try:
             new = await run_in_threadpool(inbox.add_events, events)
         except Exception as error:  # the inbox is unavailable: SEEK retries non-2xx answers
             log.error("seek webhook request_id=%s inbox write failed: %r", request_id, error)
             return answer(503, "inbox unavailable", len(events))
-        return answer(204, "ok", len(events), new)
+        return answer(204, "ok", len(events), new, rejected)
 
     return [Route("/webhooks/seek", seek_webhook, methods=["POST"])]
 
 
-def health_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
+def health_routes(settings: ReceiverSettings, inbox: Inbox) -> list[BaseRoute]:
     """`GET /healthz`: the inbox answers, with its row counts."""
 
     async def healthz(request: Request) -> Response:
@@ -168,7 +178,7 @@ def health_routes(settings: Settings, inbox: Inbox) -> list[BaseRoute]:
     return [Route("/healthz", healthz, methods=["GET"])]
 
 
-RouteFactory = Callable[[Settings, Inbox], list[BaseRoute]]
+RouteFactory = Callable[[ReceiverSettings, Inbox], list[BaseRoute]]
 
 # Extension point: each later endpoint (ATS callbacks, signed blob URLs) adds a factory here.
 ROUTE_FACTORIES: list[RouteFactory] = [
@@ -180,7 +190,7 @@ ROUTE_FACTORIES: list[RouteFactory] = [
 
 
 def create_app(
-    settings: Settings,
+    settings: ReceiverSettings,
     inbox: Inbox | None = None,
     *,
     route_factories: Sequence[RouteFactory] | None = None,
@@ -201,10 +211,12 @@ def _config(app: Starlette, host: str, port: int, **options: Any) -> uvicorn.Con
     return uvicorn.Config(app, host=host, port=port, access_log=False, lifespan="off", **options)
 
 
-def serve(settings: Settings, host: str, port: int) -> None:
-    """Run the receiver in the foreground (`seek-sync receiver serve`)."""
+def serve(settings: ReceiverSettings, host: str, port: int) -> None:
+    """Run the receiver in the foreground (`seek-sync receiver serve`); `SettingsError` before
+    listening when the hirer map or a callback secret it names cannot be read."""
     configure_logging()
-    uvicorn.Server(_config(create_app(settings), host, port)).run()
+    app = create_app(settings)
+    uvicorn.Server(_config(app, host, port)).run()
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -216,7 +228,7 @@ def _bind(host: str, port: int) -> socket.socket:
 
 @contextmanager
 def running_receiver(
-    settings: Settings, inbox: Inbox | None = None, host: str = "127.0.0.1", port: int = 0
+    settings: ReceiverSettings, inbox: Inbox | None = None, host: str = "127.0.0.1", port: int = 0
 ) -> Iterator[str]:
     """The receiver on a background thread; yields its base URL, e.g. `http://127.0.0.1:54321`."""
     sock = _bind(host, port)

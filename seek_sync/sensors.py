@@ -1,10 +1,12 @@
 """`seek_applications`: poll SEEK into the inbox, bury dead runs, hand due hirers out in runs."""
 
 import json
+import logging
 import time
 
 import dagster as dg
 
+from seek_sync.ids import is_hirer_id, shown
 from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_batch, hirers_refresh
 from seek_sync.partitions import hirer_partitions
@@ -19,9 +21,11 @@ from seek_sync.runs import bury_dead_runs
 from seek_sync.seek.client import SeekClient
 
 
-async def _poll(client: SeekClient, inbox: Inbox, after_seq: int) -> tuple[PollReport, list[str]]:
+async def _poll(
+    client: SeekClient, inbox: Inbox, after_seq: int, budget_seconds: float
+) -> tuple[PollReport, list[str]]:
     """New events into the inbox; the relationships of hirers with a relationship event re-read."""
-    report = await poll(client, inbox, budget_seconds=client.settings.sensor_poll_budget_seconds)
+    report = await poll(client, inbox, budget_seconds=budget_seconds)
     changed = inbox.hirers_with_events(after_seq, RELATIONSHIP_CHANGED)
     await refresh_relationships(client, inbox, changed)
     return report, changed
@@ -35,6 +39,15 @@ def cursor_seq(cursor: str | None) -> int:
     if cursor.lstrip().startswith("{"):
         return int(json.loads(cursor).get("events", 0))
     return int(cursor)
+
+
+def partition_keys(hirer_ids: list[str], log: logging.Logger) -> list[str]:
+    """The hirers that may become partitions: SEEK hirer ids only (each other one logged, as a
+    short ASCII repr); the inbox stores no other, so this only guards older data."""
+    for hirer_id in hirer_ids:
+        if not is_hirer_id(hirer_id):
+            log.warning("no partition for %s: not a SEEK hirer id", shown(hirer_id))
+    return [h for h in hirer_ids if is_hirer_id(h)]
 
 
 def run_requests(plan: TickPlan, refresh_hirers: bool, seq: int) -> list[dg.RunRequest]:
@@ -72,7 +85,8 @@ def seek_applications(
     leases = leases_for(settings, inbox)
     buried = bury_dead_runs(context.instance, leases)
     seen = cursor_seq(context.cursor)
-    report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, seen))
+    budget = settings.sensor_poll_budget_seconds
+    report, changed = seek_sync.with_seek(lambda client: _poll(client, inbox, seen, budget))
     for error in report.errors:
         context.log.warning("polling stopped early: %s", error)
     plan = plan_tick(
@@ -103,5 +117,6 @@ def seek_applications(
     requests = run_requests(plan, bool(plan.new_hirers or changed), seq)
     if not requests and seq == seen:
         return dg.SkipReason(f"no hirer due ({len(plan.held)} held by live runs)")
-    adds = [hirer_partitions.build_add_request(plan.new_hirers)] if plan.new_hirers else []
+    keys = partition_keys(plan.new_hirers, context.log)
+    adds = [hirer_partitions.build_add_request(keys)] if keys else []
     return dg.SensorResult(run_requests=requests, dynamic_partitions_requests=adds, cursor=str(seq))

@@ -1,20 +1,30 @@
-"""The one settings model: every URL, credential, limit and path seek-sync uses.
+"""Settings by role: each process validates only the `SEEK_SYNC_*` variables it uses.
 
-Values come from `SEEK_SYNC_*` environment variables (or keyword overrides). A missing or invalid
-value fails at start with one line that names the environment variable; secrets are `SecretStr`
-so they never print.
+- `ReceiverSettings` (`seek-sync receiver serve`): the webhook and callback secrets, the blob
+  signing secret, the inbox and the blobs. It has no field for SEEK's partner credentials, so the
+  receiver starts, and runs, without them in its environment.
+- `PollerSettings` (`seek-sync poll`): SEEK's credentials and URLs, HTTP and retries, the inbox and
+  the poll's budget and interval.
+- `Settings` (run steps, sensor ticks, `seek-sync sync`, the benchmark's library path): everything
+  the pipeline uses; no webhook or callback secret.
+
+Each role composes field groups (`SeekFields`, `HttpFields`, ...). A missing or invalid value fails
+at start with one line naming the environment variable; secrets are `SecretStr`, never printed.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SEEK_SYNC_"
+URL_FIELDS = (
+    "seek_token_url", "seek_graphql_url", "onderwijsregio_url", "kombo_url", "receiver_public_url"
+)  # fmt: skip
 
 # Onderwijsregio's MIME allow-list for attachments, as seed 002 publishes it.
 # fmt: off
@@ -51,21 +61,61 @@ def _http_url(value: str) -> str:
     return value
 
 
-class Settings(BaseSettings):
-    """Everything seek-sync reads from its environment."""
+class SettingsBase(BaseSettings):
+    """The environment prefix and behaviour every group shares; fills in the paths under home."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, extra="ignore", validate_default=True, frozen=True
     )
 
-    # --- SEEK -----------------------------------------------------------------------------
+    @field_validator(*URL_FIELDS, check_fields=False)  # each group's own URLs
+    @classmethod
+    def _urls(cls, value: str) -> str:
+        return _http_url(value)
+
+    @model_validator(mode="after")
+    def _derived_paths(self) -> Self:
+        home = getattr(self, "home", None)
+        if home is None:
+            return self
+        defaults = {
+            "inbox_path": lambda: home / "inbox.sqlite3",
+            "warehouse_path": lambda: home / "warehouse.duckdb",
+            "blob_url": lambda: (home / "blobs").resolve().as_uri(),
+        }
+        for name, default in defaults.items():
+            if name in type(self).model_fields and getattr(self, name) is None:
+                object.__setattr__(self, name, default())
+        return self
+
+
+class HomeFields(SettingsBase):
+    """Where state lives: the inbox every process writes (default under `home`)."""
+
+    home: Path = Path(".seek-sync")
+    inbox_path: Path | None = None
+
+
+class BlobFields(HomeFields):
+    """The blob store and the key of its signed URLs (no secret: every blob URL is refused)."""
+
+    blob_url: str | None = None
+    blob_signing_secret: SecretStr | None = None
+
+
+class HirerMapFields(SettingsBase):
+    hirer_targets_path: Path | None = None
+
+
+class SeekFields(SettingsBase):
+    """SEEK's partner credentials, URLs and the client's limits."""
+
     seek_token_url: str = "https://auth.seek.com/oauth/token"
     seek_graphql_url: str = "https://graphql.seek.com/graphql"
     seek_client_id: str = Field(min_length=1)
     seek_client_secret: SecretStr
     seek_audience: str = "https://graphql.seek.com"
     seek_scheme_id: str = "seekAnz"
-    seek_webhook_secret: SecretStr
     # Origins (scheme://host:port) the partner token may be sent to; empty means the GraphQL origin.
     seek_attachment_origins: list[str] = Field(default_factory=list)
     seek_token_refresh_margin_seconds: float = Field(default=60.0, ge=0)
@@ -74,7 +124,20 @@ class Settings(BaseSettings):
     seek_download_concurrency: int = Field(default=4, ge=1, le=64)
     max_download_bytes: int = Field(default=50_000_000, ge=1)
 
-    # --- HTTP behaviour shared by every client ----------------------------------------------
+    @field_validator("seek_attachment_origins")
+    @classmethod
+    def _origins(cls, value: list[str]) -> list[str]:
+        return [origin_of(_http_url(v)) for v in value]
+
+    @property
+    def token_origins(self) -> frozenset[str]:
+        """Origins allowed to receive the partner token."""
+        return frozenset(self.seek_attachment_origins or [origin_of(self.seek_graphql_url)])
+
+
+class HttpFields(SettingsBase):
+    """HTTP behaviour shared by every client: timeouts and the retry policy."""
+
     http_connect_timeout_seconds: float = Field(default=10.0, gt=0)
     http_read_timeout_seconds: float = Field(default=60.0, gt=0)
     retry_max_attempts: int = Field(default=5, ge=1, le=20)
@@ -82,32 +145,60 @@ class Settings(BaseSettings):
     retry_max_backoff_seconds: float = Field(default=30.0, ge=0)
     retry_deadline_seconds: float = Field(default=120.0, gt=0)
 
-    # --- Poller -------------------------------------------------------------------------------
+
+class SeekClientSettings(SeekFields, HttpFields):
+    """What a `SeekClient` reads; both the poller's and the run steps' settings have it."""
+
+
+class PollFields(SettingsBase):
     poll_time_budget_seconds: float = Field(default=40.0, gt=0, lt=60)
     poll_interval_seconds: float = Field(default=60.0, gt=0)
+
+
+class ReceiverFields(SettingsBase):
+    """The keys the receiver checks signatures with."""
+
+    seek_webhook_secret: SecretStr
+    onderwijsregio_callback_secret: SecretStr | None = None  # hirers without callback_secret_env
+    onderwijsregio_callback_tolerance_seconds: float = Field(default=300.0, gt=0)
+
+    @field_validator("seek_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
+        # SEEK requires signing secrets of 16 to 255 bytes.
+        if not 16 <= len(value.get_secret_value().encode()) <= 255:
+            raise ValueError("must be 16 to 255 bytes long")
+        return value
+
+
+class RunFields(SettingsBase):
+    """Run model: how runs share out hirers, and when owed work is due again."""
+
     # Inside a sensor tick the poll shares Dagster's 60 s limit with the tick's own work.
     sensor_poll_budget_seconds: float = Field(default=15.0, gt=0, lt=45)
-
-    # --- Run model: how runs share out hirers, and when owed work is due again -----------------
     hirers_per_run: int = Field(default=50, ge=1, le=1000)  # hirers one run covers at most
     hirer_items_per_run: int = Field(default=500, ge=1)  # per stage, so no hirer starves others
     runs_per_tick: int = Field(default=8, ge=1)  # runs one tick requests at most
     ats_confirm_timeout_seconds: float = Field(default=600.0, gt=0)  # then an upload is read back
+    ats_max_sends: int = Field(default=5, ge=1, le=20)  # sends of one file before it is `failed`
     work_retry_base_seconds: float = Field(default=30.0, ge=0)  # failed items: doubling backoff
     work_retry_max_seconds: float = Field(default=3600.0, ge=0)
     lease_stale_seconds: float = Field(default=120.0, gt=0)  # a holder on another host is dead
     lease_reservation_seconds: float = Field(default=600.0, gt=0)  # a queued run's reservation
     sync_interval_seconds: float = Field(default=30.0, gt=0)  # between ticks of `sync --loop`
 
-    # --- Onderwijsregio v2 ------------------------------------------------------------------------
+
+class OnderwijsregioFields(SettingsBase):
+    """Onderwijsregio v2 (the API key is named per hirer in the hirer map)."""
+
     onderwijsregio_url: str = "https://onderwijsregio.onderwijsin.nl/api/v2"
-    onderwijsregio_api_key: SecretStr | None = None
-    onderwijsregio_callback_secret: SecretStr | None = None
     # Unconfirmed limits (seed 002): the stricter decimal reading is the default.
     onderwijsregio_data_limit_bytes: int = Field(default=5_000_000, ge=1)
     onderwijsregio_url_limit_bytes: int = Field(default=25_000_000, ge=1)
     onderwijsregio_max_files_per_field: int = Field(default=5, ge=1)
-    onderwijsregio_callback_tolerance_seconds: float = Field(default=300.0, gt=0)
+    # Unconfirmed (ats-apis.md): does re-sending a failed mutation's key run it again (True), or
+    # does the key keep its failed result so that only a fresh key re-sends (False, the default)?
+    onderwijsregio_failed_key_reruns: bool = False
     # Unconfirmed wire details (ats-apis.md marks them [?]); README "ATS assumptions" lists them.
     onderwijsregio_filename_field: str = "filename"
     onderwijsregio_data_field: str = "data"
@@ -119,68 +210,58 @@ class Settings(BaseSettings):
         default_factory=lambda: list(SEED_002_ALLOWED_TYPES)
     )
 
-    # --- Kombo ------------------------------------------------------------------------------------
+
+class KomboFields(SettingsBase):
+    """Kombo (the API key is named per hirer in the hirer map)."""
+
     kombo_url: str = "https://api.kombo.dev/v1"
-    kombo_api_key: SecretStr | None = None
     kombo_integration_id: str | None = None
     # Writes in flight per integration: well under Kombo's documented cap of 30 (README).
     kombo_write_concurrency: int = Field(default=8, ge=1, le=30)
     # Files up to this size travel inline as base64 `data`; bigger ones as a signed `data_url`.
     kombo_data_limit_bytes: int = Field(default=10_000_000, ge=1)
 
-    # --- Where things live ----------------------------------------------------------------------
-    home: Path = Path(".seek-sync")
-    inbox_path: Path | None = None
-    warehouse_path: Path | None = None
-    blob_url: str | None = None
-    hirer_targets_path: Path | None = None
 
-    # --- Receiver app (webhooks, ATS callbacks, signed blob URLs) ------------------------------
+class ReceiverLinkFields(SettingsBase):
+    """How a run step points an ATS at the receiver: callback URLs and signed blob URLs."""
+
     receiver_public_url: str = "http://127.0.0.1:8701"
-    blob_signing_secret: SecretStr | None = None
     signed_url_ttl_seconds: int = Field(default=900, ge=1, le=86_400)
 
-    @field_validator(
-        "seek_token_url",
-        "seek_graphql_url",
-        "onderwijsregio_url",
-        "kombo_url",
-        "receiver_public_url",
-    )
-    @classmethod
-    def _urls(cls, value: str) -> str:
-        return _http_url(value)
 
-    @field_validator("seek_attachment_origins")
-    @classmethod
-    def _origins(cls, value: list[str]) -> list[str]:
-        return [origin_of(_http_url(v)) for v in value]
+class ReceiverSettings(ReceiverFields, HirerMapFields, BlobFields):
+    """`seek-sync receiver serve`: no SEEK partner credential, no ATS key."""
 
-    @field_validator("seek_webhook_secret")
-    @classmethod
-    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
-        # SEEK requires signing secrets of 16 to 255 bytes.
-        if not 16 <= len(value.get_secret_value().encode()) <= 255:
-            raise ValueError("must be 16 to 255 bytes long")
-        return value
 
-    @model_validator(mode="after")
-    def _derived_paths(self) -> Self:
-        home = self.home
-        defaults = {
-            "inbox_path": home / "inbox.sqlite3",
-            "warehouse_path": home / "warehouse.duckdb",
-            "blob_url": (home / "blobs").resolve().as_uri(),
-        }
-        for name, value in defaults.items():
-            if getattr(self, name) is None:
-                object.__setattr__(self, name, value)
-        return self
+class PollerSettings(SeekClientSettings, PollFields, HomeFields):
+    """`seek-sync poll`."""
 
-    @property
-    def token_origins(self) -> frozenset[str]:
-        """Origins allowed to receive the partner token."""
-        return frozenset(self.seek_attachment_origins or [origin_of(self.seek_graphql_url)])
+
+class Settings(
+    SeekClientSettings,
+    RunFields,
+    OnderwijsregioFields,
+    KomboFields,
+    ReceiverLinkFields,
+    HirerMapFields,
+    BlobFields,
+):
+    """Run steps, sensor ticks and `seek-sync sync`: everything the pipeline uses."""
+
+    warehouse_path: Path | None = None
+
+
+ROLES: dict[str, type[SettingsBase]] = {
+    "receiver": ReceiverSettings,
+    "poller": PollerSettings,
+    "run": Settings,
+}
+_S = TypeVar("_S", bound=SettingsBase)
+
+
+def env_names(model: type[SettingsBase]) -> frozenset[str]:
+    """The environment variables `model` reads, e.g. `SEEK_SYNC_INBOX_PATH`."""
+    return frozenset(ENV_PREFIX + name.upper() for name in model.model_fields)
 
 
 def _one_line(error: ValidationError) -> str:
@@ -191,9 +272,22 @@ def _one_line(error: ValidationError) -> str:
     return f"setting {name} is invalid: {first['msg']}"
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Read the settings, raising `SettingsError` with one line naming the first bad one."""
+def load(model: type[_S], **overrides: Any) -> _S:
+    """Read one role's settings, raising `SettingsError` with one line naming the first bad one."""
     try:
-        return Settings(**overrides)
+        return model(**overrides)
     except ValidationError as error:
         raise SettingsError(_one_line(error)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """The run steps' settings."""
+    return load(Settings, **overrides)
+
+
+def load_receiver_settings(**overrides: Any) -> ReceiverSettings:
+    return load(ReceiverSettings, **overrides)
+
+
+def load_poller_settings(**overrides: Any) -> PollerSettings:
+    return load(PollerSettings, **overrides)

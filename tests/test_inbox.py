@@ -18,12 +18,16 @@ import pytest
 from seek_sync.inbox import UNKNOWN_HIRER, HirerPending, Inbox, InboxCallback, InboxEvent
 
 
-def event(n: int, hirer: str = "h1", source: str = "poll", **extra: Any) -> InboxEvent:
+def hirer_id(token: str) -> str:
+    return f"seekAnzPublicTest:organization:seek:{token}"
+
+
+def event(n: int, hirer: str = "H1", source: str = "poll", **extra: Any) -> InboxEvent:
     return InboxEvent(
         event_id=f"ev-{n}",
         type_code="CandidateApplicationCreated",
         source=source,  # type: ignore[arg-type]
-        hirer_id=hirer,
+        hirer_id=hirer if hirer == UNKNOWN_HIRER else hirer_id(hirer),
         profile_id=f"prof-{n}",
         candidate_id=f"cand-{n}",
         created_at="2026-01-01T00:00:00.000Z",
@@ -105,15 +109,24 @@ def test_pending_per_hirer(inbox: Inbox) -> None:
     inbox.add_events([event(1, "a"), event(2, "b"), event(3, "a")])
     mark = inbox.max_seq()
     inbox.add_events([event(4, "a"), event(5, UNKNOWN_HIRER), event(6, "c"), event(7, "c")])
-    assert inbox.pending_hirer_counts(0) == {"a": 3, "b": 1, "c": 2, UNKNOWN_HIRER: 1}
-    assert inbox.pending_hirer_counts(mark) == {"a": 1, "c": 2, UNKNOWN_HIRER: 1}
+    assert inbox.pending_hirer_counts(0) == {
+        hirer_id("a"): 3,
+        hirer_id("b"): 1,
+        hirer_id("c"): 2,
+        UNKNOWN_HIRER: 1,
+    }
+    assert inbox.pending_hirer_counts(mark) == {
+        hirer_id("a"): 1,
+        hirer_id("c"): 2,
+        UNKNOWN_HIRER: 1,
+    }
     pending = inbox.pending_by_hirer(mark)
-    assert pending["c"] == HirerPending(count=2, max_seq=inbox.max_seq())
+    assert pending[hirer_id("c")] == HirerPending(count=2, max_seq=inbox.max_seq())
     assert inbox.pending_hirer_counts(inbox.max_seq()) == {}
-    assert ids(inbox.events_for_hirer("a")) == ["ev-1", "ev-3", "ev-4"]
-    assert ids(inbox.events_for_hirer("a", after_seq=mark)) == ["ev-4"]
-    assert ids(inbox.events_for_hirer("a", limit=1)) == ["ev-1"]
-    assert ids(inbox.events_for_hirer("a", upto_seq=mark)) == ["ev-1", "ev-3"]
+    assert ids(inbox.events_for_hirer(hirer_id("a"))) == ["ev-1", "ev-3", "ev-4"]
+    assert ids(inbox.events_for_hirer(hirer_id("a"), after_seq=mark)) == ["ev-4"]
+    assert ids(inbox.events_for_hirer(hirer_id("a"), limit=1)) == ["ev-1"]
+    assert ids(inbox.events_for_hirer(hirer_id("a"), upto_seq=mark)) == ["ev-1", "ev-3"]
     assert ids(inbox.unknown_hirer_events()) == ["ev-5"]
     assert inbox.counts() == {"events": 7, "callbacks": 0, "unknown_hirer": 1}
 
@@ -122,14 +135,14 @@ def test_resolve_hirer_moves_the_event_to_a_new_seq(inbox: Inbox) -> None:
     inbox.add_events([event(1, UNKNOWN_HIRER), event(2, UNKNOWN_HIRER), event(3, "a")])
     old = {r.event_id: r for r in inbox.events_after(0)}
     top = inbox.max_seq()
-    assert inbox.resolve_hirer("ev-1", "h9") is True
-    assert inbox.resolve_hirer("ev-1", "h8") is False  # already known
-    assert inbox.resolve_hirer("ev-3", "h8") is False
-    assert inbox.resolve_hirer("missing", "h8") is False
+    assert inbox.resolve_hirer("ev-1", hirer_id("h9")) is True
+    assert inbox.resolve_hirer("ev-1", hirer_id("h8")) is False  # already known
+    assert inbox.resolve_hirer("ev-3", hirer_id("h8")) is False
+    assert inbox.resolve_hirer("missing", hirer_id("h8")) is False
     with pytest.raises(ValueError):
         inbox.resolve_hirer("ev-2", UNKNOWN_HIRER)
     [moved] = inbox.events_after(top)
-    assert moved.event_id == "ev-1" and moved.hirer_id == "h9" and moved.seq > top
+    assert moved.event_id == "ev-1" and moved.hirer_id == hirer_id("h9") and moved.seq > top
     assert (moved.raw, moved.received_at, moved.source) == (
         old["ev-1"].raw,
         old["ev-1"].received_at,
@@ -137,7 +150,7 @@ def test_resolve_hirer_moves_the_event_to_a_new_seq(inbox: Inbox) -> None:
     )
     assert ids(inbox.unknown_hirer_events()) == ["ev-2"]
     assert inbox.counts() == {"events": 3, "callbacks": 0, "unknown_hirer": 1}
-    assert inbox.pending_hirer_counts(top) == {"h9": 1}
+    assert inbox.pending_hirer_counts(top) == {hirer_id("h9"): 1}
     # AUTOINCREMENT: even after a delete, a seq is never handed out twice.
     inbox.add_events([event(4)])
     assert inbox.events_after(0)[-1].seq == moved.seq + 1

@@ -8,6 +8,7 @@ from seek_sync.inbox import Inbox, InboxCallback, InboxEvent
 from seek_sync.ledger import Backoff, HirerWork, Ledger, Owed
 
 BACKOFF = Backoff(base_seconds=30, max_seconds=600)
+H1, H2 = "seekAnzPublicTest:organization:seek:H1", "seekAnzPublicTest:organization:seek:H2"
 
 
 def event(n: int, hirer: str) -> InboxEvent:
@@ -26,21 +27,21 @@ def finish(ledger: Ledger, hirer: str, owed: Owed | None, error: str | None = No
 def test_new_input_makes_a_hirer_due_until_a_pass_consumes_it(tmp_path: Path) -> None:
     inbox = Inbox(tmp_path / "inbox.sqlite3")
     ledger = Ledger(inbox)
-    inbox.add_events([event(1, "h1"), event(2, "h2"), event(3, "unknown_hirer")])
-    assert [d.hirer_id for d in ledger.due()] == ["h1", "h2"]
-    finish(ledger, "h1", Owed())
-    assert [d.hirer_id for d in ledger.due()] == ["h2"]
-    inbox.add_callbacks([InboxCallback("c1", "onderwijsregio", hirer_id="h1")])
-    assert {d.hirer_id: d.new_callbacks for d in ledger.due()} == {"h1": 1, "h2": 0}
-    assert [d.hirer_id for d in ledger.due(exclude={"h1"})] == ["h2"]
+    inbox.add_events([event(1, H1), event(2, H2), event(3, "unknown_hirer")])
+    assert [d.hirer_id for d in ledger.due()] == [H1, H2]
+    finish(ledger, H1, Owed())
+    assert [d.hirer_id for d in ledger.due()] == [H2]
+    inbox.add_callbacks([InboxCallback("c1", "onderwijsregio", hirer_id=H1)])
+    assert {d.hirer_id: d.new_callbacks for d in ledger.due()} == {H1: 1, H2: 0}
+    assert [d.hirer_id for d in ledger.due(exclude={H1})] == [H2]
 
 
 def test_a_failed_pass_keeps_its_input_owed_and_backs_off(tmp_path: Path) -> None:
     inbox = Inbox(tmp_path / "inbox.sqlite3")
     ledger = Ledger(inbox)
-    inbox.add_events([event(1, "h1")])
-    first = finish(ledger, "h1", None, error="boom")
-    second = finish(ledger, "h1", None, error="boom")
+    inbox.add_events([event(1, H1)])
+    first = finish(ledger, H1, None, error="boom")
+    second = finish(ledger, H1, None, error="boom")
     assert (first.events_seq, second.failures, second.last_error) == (0, 2, "boom")
     assert second.due_at is not None
     assert ledger.due(now=second.due_at - 1)[0].new_events == 1  # its input is still owed
@@ -61,9 +62,9 @@ def test_due_times_follow_what_is_owed() -> None:
 def test_items_left_to_retry_count_as_failures_and_clear_when_done(tmp_path: Path) -> None:
     inbox = Inbox(tmp_path / "inbox.sqlite3")
     ledger = Ledger(inbox)
-    inbox.add_events([event(1, "h1")])
-    assert finish(ledger, "h1", Owed(retry=1)).failures == 1
-    assert finish(ledger, "h1", Owed(retry=1)).failures == 2
-    cleared = finish(ledger, "h1", Owed())
+    inbox.add_events([event(1, H1)])
+    assert finish(ledger, H1, Owed(retry=1)).failures == 1
+    assert finish(ledger, H1, Owed(retry=1)).failures == 2
+    cleared = finish(ledger, H1, Owed())
     assert (cleared.failures, cleared.due_at, cleared.events_seq) == (0, None, 1)
     assert ledger.due() == []

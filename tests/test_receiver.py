@@ -18,26 +18,28 @@ import pytest
 
 from seek_sync.inbox import Inbox
 from seek_sync.receiver import running_receiver
-from seek_sync.settings import Settings, load_settings
+from seek_sync.settings import ReceiverSettings, load_receiver_settings
 
 SECRET = "s" * 32
 
 
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return load_settings(
-        seek_client_id="x", seek_client_secret="y", seek_webhook_secret=SECRET, home=tmp_path
-    )
+def hirer_id(n: int | str) -> str:
+    return f"seekAnzPublicTest:organization:seek:HIRER{n}"
 
 
 @pytest.fixture
-def inbox(settings: Settings) -> Inbox:
+def settings(tmp_path: Path) -> ReceiverSettings:
+    return load_receiver_settings(seek_webhook_secret=SECRET, home=tmp_path)
+
+
+@pytest.fixture
+def inbox(settings: ReceiverSettings) -> Inbox:
     assert settings.inbox_path is not None
     return Inbox(settings.inbox_path)
 
 
 @pytest.fixture
-def http(settings: Settings, inbox: Inbox) -> Iterator[httpx.Client]:
+def http(settings: ReceiverSettings, inbox: Inbox) -> Iterator[httpx.Client]:
     with (
         running_receiver(settings, inbox) as url,
         httpx.Client(base_url=url, timeout=10) as client,
@@ -45,7 +47,7 @@ def http(settings: Settings, inbox: Inbox) -> Iterator[httpx.Client]:
         yield client
 
 
-def item(n: int, hirer: str | None = "hirer-1", **extra: Any) -> dict[str, Any]:
+def item(n: int, hirer: str | None = hirer_id(1), **extra: Any) -> dict[str, Any]:
     event = {
         "id": f"seekAnzPublicTest:event:events:E{n}",
         "type": "CandidateApplicationCreated",
@@ -84,13 +86,13 @@ def post(http: httpx.Client, body: bytes, headers: dict[str, Any]) -> httpx.Resp
 
 
 def test_signed_delivery_is_stored(http: httpx.Client, inbox: Inbox) -> None:
-    body = body_of(item(1), item(2, hirer="hirer-2"))
+    body = body_of(item(1), item(2, hirer=hirer_id(2)))
     response = post(http, body, signed(body))
     assert response.status_code == 204 and response.content == b""
     rows = inbox.events_after(0)
     assert [(r.event_id, r.hirer_id, r.source) for r in rows] == [
-        ("seekAnzPublicTest:event:events:E1", "hirer-1", "webhook"),
-        ("seekAnzPublicTest:event:events:E2", "hirer-2", "webhook"),
+        ("seekAnzPublicTest:event:events:E1", hirer_id(1), "webhook"),
+        ("seekAnzPublicTest:event:events:E2", hirer_id(2), "webhook"),
     ]
     first = rows[0]
     assert first.type_code == "CandidateApplicationCreated"
@@ -173,10 +175,10 @@ def test_same_delivery_twice_is_stored_once(http: httpx.Client, inbox: Inbox) ->
 
 
 def test_a_full_batch_of_ten(http: httpx.Client, inbox: Inbox) -> None:
-    body = body_of(*[item(n, hirer=f"hirer-{n % 3}") for n in range(10)])
+    body = body_of(*[item(n, hirer=hirer_id(n % 3)) for n in range(10)])
     assert post(http, body, signed(body)).status_code == 204
     assert inbox.counts()["events"] == 10
-    assert inbox.pending_hirer_counts(0) == {"hirer-0": 4, "hirer-1": 3, "hirer-2": 3}
+    assert inbox.pending_hirer_counts(0) == {hirer_id(0): 4, hirer_id(1): 3, hirer_id(2): 3}
 
 
 def test_events_without_a_hirer_are_kept_as_unknown(http: httpx.Client, inbox: Inbox) -> None:
@@ -223,11 +225,11 @@ def test_logs_name_the_request_but_never_the_secret_or_body(
     assert text.count("request_id=req-123") == 2
     assert "status=204 events=1 new=0" not in text and "status=204 events=1 new=1" in text
     assert "status=401" in text
-    for leak in (SECRET, "candidateProfile", "hirer-1", signed(body)["Seek-Signature"]):
+    for leak in (SECRET, "candidateProfile", hirer_id(1), signed(body)["Seek-Signature"]):
         assert leak not in text
 
 
-async def test_concurrent_overlapping_deliveries(settings: Settings, inbox: Inbox) -> None:
+async def test_concurrent_overlapping_deliveries(settings: ReceiverSettings, inbox: Inbox) -> None:
     rng = random.Random(7)
     bodies = [body_of(*[item(n) for n in rng.sample(range(100), 10)]) for _ in range(60)]
     with running_receiver(settings, inbox) as url:
@@ -246,7 +248,7 @@ class BrokenInbox(Inbox):
         raise sqlite3.OperationalError("database is locked")
 
 
-def test_inbox_failure_is_503_so_seek_retries(settings: Settings, tmp_path: Path) -> None:
+def test_inbox_failure_is_503_so_seek_retries(settings: ReceiverSettings, tmp_path: Path) -> None:
     body = body_of(item(1))
     with running_receiver(settings, BrokenInbox(tmp_path / "broken.sqlite3")) as url:
         response = httpx.post(f"{url}/webhooks/seek", content=body, headers=signed(body))

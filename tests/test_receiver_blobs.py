@@ -9,24 +9,22 @@ import httpx
 
 from seek_sync.inbox import Inbox
 from seek_sync.receiver import running_receiver
-from seek_sync.settings import Settings, load_settings
+from seek_sync.settings import ReceiverSettings, load_receiver_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url
 
 HIRER = "seekAnzPublicTest:organization:seek:AAAA1111"
 
 
-def settings_for(tmp_path: Path) -> Settings:
-    return load_settings(
-        seek_client_id="x",
-        seek_client_secret="y",
+def settings_for(tmp_path: Path) -> ReceiverSettings:
+    return load_receiver_settings(
         seek_webhook_secret="w" * 32,
         blob_signing_secret="blob-secret-for-tests-0123456789",
         home=tmp_path,
     )
 
 
-def stored(settings: Settings, data: bytes) -> str:
+def stored(settings: ReceiverSettings, data: bytes) -> str:
     store = BlobStore(settings.blob_url)  # type: ignore[arg-type]
     sink = store.sink(HIRER)
     sink.begin()

@@ -2,19 +2,32 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
-from seek_sync.settings import SettingsError, load_settings, origin_of
+from seek_sync.resources import SeekSyncResource
+from seek_sync.settings import (
+    PollerSettings,
+    ReceiverSettings,
+    Settings,
+    SettingsError,
+    load_poller_settings,
+    load_receiver_settings,
+    load_settings,
+    origin_of,
+)
 
 GOOD = {
     "SEEK_SYNC_SEEK_CLIENT_ID": "client",
     "SEEK_SYNC_SEEK_CLIENT_SECRET": "very-secret-value",
     "SEEK_SYNC_SEEK_WEBHOOK_SECRET": "webhook-secret-of-enough-length",
 }
+PARTNER = ("seek_client_id", "seek_client_secret")
 
 
 @pytest.fixture
@@ -53,12 +66,6 @@ def test_reads_environment_with_prefix(env: pytest.MonkeyPatch, tmp_path: Path) 
             "http(s) URL",
         ),
         (
-            "SEEK_SYNC_SEEK_WEBHOOK_SECRET",
-            "short",
-            "setting SEEK_SYNC_SEEK_WEBHOOK_SECRET is invalid: Value error, must be 16 to 255 "
-            "bytes long",
-        ),
-        (
             "SEEK_SYNC_MAX_DOWNLOAD_BYTES",
             "ten",
             "setting SEEK_SYNC_MAX_DOWNLOAD_BYTES is invalid: Input should be a valid integer, "
@@ -80,10 +87,74 @@ def test_bad_setting_is_one_line_naming_it(
 
 
 def test_secrets_never_print(env: pytest.MonkeyPatch) -> None:
-    settings = load_settings()
-    for text in (repr(settings), str(settings), settings.model_dump_json()):
-        assert "very-secret-value" not in text
-        assert "webhook-secret-of-enough-length" not in text
+    for settings in (load_settings(), load_receiver_settings(), load_poller_settings()):
+        for text in (repr(settings), str(settings), settings.model_dump_json()):
+            assert "very-secret-value" not in text
+            assert "webhook-secret-of-enough-length" not in text
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, "setting SEEK_SYNC_SEEK_WEBHOOK_SECRET is missing"),
+        (
+            "short",
+            "setting SEEK_SYNC_SEEK_WEBHOOK_SECRET is invalid: Value error, must be 16 to 255 "
+            "bytes long",
+        ),
+    ],
+)
+def test_the_receiver_needs_its_webhook_secret(
+    env: pytest.MonkeyPatch, value: str | None, expected: str
+) -> None:
+    if value is None:
+        env.delenv("SEEK_SYNC_SEEK_WEBHOOK_SECRET")
+    else:
+        env.setenv("SEEK_SYNC_SEEK_WEBHOOK_SECRET", value)
+    with pytest.raises(SettingsError) as caught:
+        load_receiver_settings()
+    assert str(caught.value) == expected
+    load_settings()  # neither the run steps nor the poller read it
+    load_poller_settings()
+
+
+def test_each_role_reads_only_its_own_settings(env: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("SEEK_SYNC_SEEK_CLIENT_ID", "SEEK_SYNC_SEEK_CLIENT_SECRET"):
+        env.delenv(name)
+    receiver = load_receiver_settings()  # no partner credential needed, and no field for one
+    assert receiver.inbox_path == tmp_path / "inbox.sqlite3"
+    assert receiver.blob_url == (tmp_path / "blobs").resolve().as_uri()
+    assert not set(ReceiverSettings.model_fields) & {*PARTNER, "kombo_url", "warehouse_path"}
+    with pytest.raises(SettingsError, match="SEEK_SYNC_SEEK_CLIENT_ID is missing"):
+        load_poller_settings()
+    poller = set(PollerSettings.model_fields)
+    assert {*PARTNER, "inbox_path", "poll_time_budget_seconds", "retry_max_attempts"} <= poller
+    assert not poller & {"seek_webhook_secret", "blob_signing_secret", "warehouse_path"}
+    run = set(Settings.model_fields)
+    assert {*PARTNER, "warehouse_path", "ats_max_sends", "blob_signing_secret"} <= run
+    assert not run & {"seek_webhook_secret", "onderwijsregio_callback_secret"}
+    every = run | poller | set(ReceiverSettings.model_fields)
+    assert not every & {"onderwijsregio_api_key", "kombo_api_key"}  # keys come per hirer
+
+
+def test_check_settings_of_the_receiver_role_needs_no_partner_credential(
+    tmp_path: Path,
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "SEEK_SYNC_HOME": str(tmp_path),
+        "SEEK_SYNC_SEEK_WEBHOOK_SECRET": "webhook-secret-of-enough-length",
+    }
+    command = [sys.executable, "-m", "seek_sync.cli", "check-settings", "--role"]
+    result = subprocess.run(
+        [*command, "receiver"], env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "seek_webhook_secret = **********" in result.stdout
+    assert "seek_client" not in result.stdout and "webhook-secret-of" not in result.stdout
+    run = subprocess.run([*command, "run"], env=env, capture_output=True, text=True, check=False)
+    assert run.returncode == 2
+    assert run.stderr.strip() == "seek-sync: setting SEEK_SYNC_SEEK_CLIENT_ID is missing"
 
 
 def test_token_origins_default_to_the_graphql_origin(env: pytest.MonkeyPatch) -> None:
@@ -104,3 +175,18 @@ def test_cli_fails_at_start_with_the_one_line(env: pytest.MonkeyPatch) -> None:
     )
     assert result.returncode == 2
     assert result.stderr.strip() == "seek-sync: setting SEEK_SYNC_SEEK_CLIENT_ID is missing"
+
+
+def test_the_resource_resolves_its_settings_once_per_initialisation(
+    env: pytest.MonkeyPatch,
+) -> None:
+    with dg.build_resources({"seek_sync": SeekSyncResource()}) as resources:
+        resource = resources.seek_sync
+        first = resource.settings()
+        env.setenv("SEEK_SYNC_SEEK_CLIENT_ID", "changed")  # read once: not seen until next init
+        assert resource.settings() is first and first.seek_client_id == "client"
+        assert "very-secret-value" not in repr(resource) and "_settings" not in str(
+            resource.model_dump()
+        )
+    with dg.build_resources({"seek_sync": SeekSyncResource()}) as resources:
+        assert resources.seek_sync.settings().seek_client_id == "changed"

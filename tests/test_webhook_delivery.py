@@ -7,14 +7,15 @@ from pathlib import Path
 from seek_sync.inbox import Inbox
 from seek_sync.receiver import running_receiver
 from seek_sync.sandbox.server import SandboxServer
-from tests.seek.test_client_http import client_settings
+from seek_sync.settings import load_receiver_settings
 
 
 def test_duplicated_and_reordered_deliveries_store_each_event_once(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    settings = client_settings(sandbox, tmp_path)
-    inbox = Inbox(settings.inbox_path)
+    secret = sandbox.info()["webhook_secret"]
+    settings = load_receiver_settings(seek_webhook_secret=secret, home=tmp_path)
+    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
     events = [e for e in sandbox.state.world.events if e.profile_id][:30]
     with running_receiver(settings, inbox) as url:
         report = sandbox.deliver_webhooks(
@@ -34,8 +35,8 @@ def test_duplicated_and_reordered_deliveries_store_each_event_once(
 def test_a_receiver_with_another_secret_stores_nothing(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
-    settings = client_settings(sandbox, tmp_path, seek_webhook_secret="x" * 32)
-    inbox = Inbox(settings.inbox_path)
+    settings = load_receiver_settings(seek_webhook_secret="x" * 32, home=tmp_path)
+    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
     events = [e for e in sandbox.state.world.events if e.profile_id][:3]
     with running_receiver(settings, inbox) as url:
         report = sandbox.deliver_webhooks(f"{url}/webhooks/seek", events)

@@ -1,7 +1,9 @@
 """`SeekSyncResource`: settings, inbox, blob store, SEEK client and ATS targets for a run step.
 
-Settings (secrets included) are read from the `SEEK_SYNC_*` environment when a step or tick runs,
-never at import and never into Dagster config, so no secret reaches the UI or the event log.
+Settings (secrets included) are read from the `SEEK_SYNC_*` environment once per resource
+initialisation (`setup_for_execution`: once per run or tick), never at import and never into
+Dagster config, so no secret reaches the UI or the event log. They live in a private attribute,
+which Dagster neither serialises nor shows.
 """
 
 import asyncio
@@ -12,6 +14,7 @@ from typing import TypeVar
 from urllib.parse import urlsplit
 
 import dagster as dg
+from pydantic import PrivateAttr
 
 from seek_sync.ats.targets import TargetMap
 from seek_sync.inbox import Inbox
@@ -29,9 +32,18 @@ class SeekSyncResource(dg.ConfigurableResource):
     """Where seek-sync keeps its state, and the clients of SEEK and the hirers' ATSs."""
 
     home: str | None = None  # overrides SEEK_SYNC_HOME (inbox, warehouse and blobs under it)
+    _settings: Settings | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._settings = self._load()
+
+    def _load(self) -> Settings:
+        return load_settings(**({"home": Path(self.home)} if self.home else {}))
 
     def settings(self) -> Settings:
-        return load_settings(**({"home": Path(self.home)} if self.home else {}))
+        """The settings resolved when Dagster initialised this resource (outside Dagster, where
+        nothing initialised it, read now)."""
+        return self._settings if self._settings is not None else self._load()
 
     def inbox(self) -> Inbox:
         return Inbox(self.settings().inbox_path)  # type: ignore[arg-type]

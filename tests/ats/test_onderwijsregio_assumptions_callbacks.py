@@ -15,12 +15,12 @@ from seek_sync.ats import callbacks
 from seek_sync.inbox import Inbox
 from seek_sync.receiver import running_receiver
 from seek_sync.sandbox.onderwijsregio_callbacks import callback_signing_string, sign_callback
-from seek_sync.settings import load_settings
+from seek_sync.settings import load_receiver_settings
 from tests.ats.onderwijsregio_stack import onderwijsregio_stack
 from tests.sandbox.onderwijsregio_helpers import Endpoint, Received, endpoint
 
 SECRET = "onderwijsregio-callback-secret-for-tests"
-PATH = "/callbacks/onderwijsregio?hirer=h1"
+PATH = "/callbacks/onderwijsregio?hirer=seekAnzPublicTest:organization:seek:H1"
 BODY = b'{"idempotencyKey": "k1", "status": "succeeded", "candidateIds": ["recA"]}'
 
 
@@ -48,7 +48,7 @@ async def test_assumption_callback_body_shape(tmp_path: Path) -> None:
 
 def test_assumption_callback_signing_string_layout() -> None:
     """`{timestamp}.{nonce}.{path?query}.` + raw body, in the fake and in our client alike."""
-    expected = b"1700000000.n0nce./callbacks/onderwijsregio?hirer=h1." + BODY
+    expected = b"1700000000.n0nce." + PATH.encode() + b"." + BODY
     assert callbacks.signing_string(PATH, BODY, "1700000000", "n0nce") == expected
     assert callback_signing_string(PATH, BODY, "1700000000", "n0nce") == expected
     ours = callbacks.sign(SECRET.encode(), PATH, BODY, "1700000000", "n0nce")
@@ -84,9 +84,7 @@ def test_assumption_callback_timestamp_tolerance_is_300_seconds(tmp_path: Path) 
             {} if tolerance is None else {"onderwijsregio_callback_tolerance_seconds": tolerance}
         )
         home = tmp_path / str(tolerance)
-        settings = load_settings(
-            seek_client_id="x",
-            seek_client_secret="y",
+        settings = load_receiver_settings(
             seek_webhook_secret="w" * 32,
             onderwijsregio_callback_secret=SECRET,
             home=home,
@@ -159,7 +157,7 @@ async def test_callback_signed_by_the_fake_good_tampered_and_replayed(tmp_path: 
             assert (await http.post(PATH, content=got.body, headers=forged)).status_code == 401
             renonced = {**headers, callbacks.NONCE_HEADER: "a-fresh-nonce"}
             assert (await http.post(PATH, content=got.body, headers=renonced)).status_code == 401
-            other_path = PATH.replace("h1", "h2")
+            other_path = PATH.replace("seek:H1", "seek:H2")
             moved = await http.post(other_path, content=got.body, headers=headers)
             assert moved.status_code == 401
             assert (await http.post(PATH, content=got.body, headers=headers)).status_code == 204

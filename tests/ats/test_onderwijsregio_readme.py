@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from seek_sync.sandbox import onderwijsregio_schema
-from seek_sync.settings import Settings
+from seek_sync.settings import ReceiverSettings, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 NOT_ASSUMPTIONS = {"onderwijsregio_url", "onderwijsregio_api_key", "onderwijsregio_callback_secret"}
@@ -42,10 +42,10 @@ def test_readme_lists_every_onderwijsregio_assumption() -> None:
     assert [c for c in constants if f"`{c}`" not in readme] == []
     settings = [
         "SEEK_SYNC_" + name.upper()
-        for name in Settings.model_fields
+        for name in {**Settings.model_fields, **ReceiverSettings.model_fields}
         if name.startswith("onderwijsregio_") and name not in NOT_ASSUMPTIONS
     ]
-    assert len(settings) == 11
+    assert len(settings) == 12
     assert [s for s in settings if f"`{s}`" not in readme] == []
     tests = assumption_tests()
     assert len(tests) >= 25
