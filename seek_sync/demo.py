@@ -116,8 +116,9 @@ def check(
         for name, value in counts.items():
             if getattr(row, name) != value:
                 problems.append(f"{hirer_id}: {name} {getattr(row, name)}, sandbox {value}")
-        if row.open:
-            problems.append(f"{hirer_id}: {row.open} upload(s) neither confirmed nor rejected")
+        if row.open or row.failed:
+            unsettled = f"{row.open} open, {row.failed} failed"
+            problems.append(f"{hirer_id}: upload(s) neither confirmed nor rejected ({unsettled})")
     problems += [f"created twice at {where}" for where in duplicate_people(stack)]
     stored = stack.files_at_fakes()
     for kind in ("onderwijsregio", "kombo"):
@@ -137,10 +138,11 @@ def print_summary(
     print(
         f"\ntotal: {totals['applications']} applications, {totals['profiles']} profiles, "
         f"{totals['files']} files, {totals['bytes']:,} bytes, "
-        f"{totals['confirmed']} uploads confirmed, {totals['rejected']} rejected"
+        f"{totals['confirmed']} uploads confirmed, {totals['rejected']} rejected, "
+        f"{totals['failed']} failed"
     )
     if not reasons.empty:
-        print("\nrejections:\n" + reasons.to_string(index=False))
+        print("\nrejected or failed, with the reason:\n" + reasons.to_string(index=False))
     print(f"\n{drive.ticks} sensor ticks, {drive.runs} runs in {seconds:.1f} s")
 
 

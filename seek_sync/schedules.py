@@ -8,7 +8,12 @@ from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.resources import SeekSyncResource
 
-RECONCILE_CONFIG = {"ops": {"attachment_files": {"config": {"retry_missing": True}}}}
+RECONCILE_CONFIG = {
+    "ops": {
+        "attachment_files": {"config": {"retry_missing": True}},
+        "ats_push": {"config": {"read_back_all": True}},
+    }
+}
 
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"

@@ -14,6 +14,12 @@ from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
 
+class AtsConfig(dg.Config):
+    # Read back every accepted upload, not only those past the confirm wait (the nightly
+    # reconcile); an upload is still sent again only once its wait has passed.
+    read_back_all: bool = False
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -37,7 +43,10 @@ from seek_sync.resources import SeekSyncResource, WarehouseResource
     pool="ats_api",
 )
 def ats_push(
-    context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
+    context: dg.AssetExecutionContext,
+    config: AtsConfig,
+    seek_sync: SeekSyncResource,
+    warehouse: WarehouseResource,
 ) -> Iterator[dg.MaterializeResult]:
     """Resolve applicants in the hirer's ATS, push unsettled files, apply callbacks."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
@@ -46,7 +55,7 @@ def ats_push(
     async def push() -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
         async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
             targets = {h: t for h in hirer_ids if (t := runner.target(h)) is not None}
-            return await sync_ats(targets, stores)
+            return await sync_ats(targets, stores, read_back_all=config.read_back_all)
 
     pushed, errors = asyncio.run(push())
     for hirer_id in sorted(set(hirer_ids) - set(pushed)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
@@ -63,18 +64,67 @@ class CandidateRecord(BaseModel):
 
 
 class UploadRecord(BaseModel):
-    """The ATS side of one attachment pushed to one target."""
+    """The ATS side of one attachment pushed to one target.
+
+    `pending` (to send) -> `accepted` (a 202: the ATS queued it) -> `confirmed` (the ATS shows our
+    file: evidence). A send whose outcome is unknown (`outcome_unknown`) is re-sent under the same
+    key with the same payload; a send the ATS said failed is re-sent under a fresh key. After
+    `max_sends` sends the upload is `failed`, with the reason. `rejected` files are never sent.
+    """
 
     target: str
     hirer_id: str
     attachment_id: str
     state: UploadState = "pending"
     idempotency_key: str | None = None
-    attempts: int = 0
-    failures: int = 0  # mutations known to have failed: a retry then needs a fresh key
+    attempts: int = 0  # sends, replays included
+    failures: int = 0  # sends known to have failed: the next send needs a fresh key
     last_error: str | None = None
-    ats_attachment_id: str | None = None
+    ats_attachment_id: str | None = None  # the ATS's id of our file: no other upload claims it
     outcome_unknown: bool = False
+    sent_at: datetime | None = None  # the last send: the wait for an outcome starts here
+    key_sent_at: datetime | None = None  # the current key's first send: pins its payload
+
+    def sent(self, key: str, now: datetime) -> None:
+        if key != self.idempotency_key or self.key_sent_at is None:
+            self.key_sent_at = now
+        self.idempotency_key, self.sent_at = key, now
+        self.attempts += 1
+        self.outcome_unknown = True  # until the ATS's answer is read
+
+    def accepted(self) -> None:
+        self.state, self.outcome_unknown, self.last_error = "accepted", False, None
+
+    def confirmed(self, ats_attachment_id: str | None) -> None:
+        self.state, self.outcome_unknown, self.last_error = "confirmed", False, None
+        self.ats_attachment_id = ats_attachment_id or self.ats_attachment_id
+
+    def send_failed(self, reason: str, max_sends: int) -> None:
+        """The ATS said this send failed (nothing applied): a fresh key, or `failed` at the cap."""
+        self.failures += 1
+        self.outcome_unknown, self.last_error = False, reason
+        self.state = "failed" if self.attempts >= max_sends else "pending"
+
+    def not_applied(self, reason: str, max_sends: int, *, replay: bool) -> None:
+        """Accepted, yet no outcome and no file after the wait: re-sent under the same key
+        (`replay`) below the cap, else `failed` with the reason."""
+        self.last_error = reason
+        if replay and self.attempts < max_sends:
+            self.state, self.outcome_unknown = "pending", True
+        else:
+            self.state, self.outcome_unknown = "failed", False
+
+    def rejected(self, reason: str) -> None:
+        self.state, self.outcome_unknown, self.last_error = "rejected", False, reason
+
+    @property
+    def replayed(self) -> bool:
+        """The current key was sent more than once."""
+        return bool(self.sent_at and self.key_sent_at and self.sent_at > self.key_sent_at)
+
+    def waited(self, now: datetime, timeout_seconds: float) -> bool:
+        """The wait for this send's outcome is over."""
+        return self.sent_at is None or (now - self.sent_at).total_seconds() >= timeout_seconds
 
 
 @dataclass(frozen=True)
@@ -84,6 +134,7 @@ class CallbackResult:
     idempotency_key: str
     succeeded: bool
     candidate_ids: tuple[str, ...] = ()
+    attachment_ids: tuple[str, ...] = ()
     error: str | None = None
 
 
@@ -98,7 +149,9 @@ class BlobSource(Protocol):
 
     def read_bytes(self, blob_key: str) -> bytes: ...
 
-    def signed_url(self, blob_key: str, content_type: str) -> str: ...
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
+        """A URL valid for a while from `now` (default: the present)."""
+        ...
 
 
 # Called with the records as each call's outcome becomes known (and before a write whose outcome
@@ -107,9 +160,13 @@ ProgressHook = Callable[["CandidateRecord | None", Sequence["UploadRecord"]], No
 
 
 class Reporting:
-    """What every target shares: reporting records to the caller's progress hook."""
+    """What every target shares: reporting records to the caller's progress hook, and the ATS
+    attachment ids already claimed by an upload of this target (any hirer: one tenant may serve
+    several hirers, and one hirer's file must never confirm another's upload)."""
 
     progress: ProgressHook | None = None
+    claimed: dict[str, str]  # ATS attachment id -> our attachment id (`evidence.Claims`)
+    read_back_all: bool = False  # read back every accepted upload, waited for or not
 
     def report(self, candidate: CandidateRecord | None, uploads: Iterable[UploadRecord]) -> None:
         if self.progress is not None:
@@ -119,6 +176,8 @@ class Reporting:
 class AtsTarget(Protocol):
     kind: str
     progress: ProgressHook | None
+    claimed: dict[str, str]
+    read_back_all: bool
 
     async def push(
         self,

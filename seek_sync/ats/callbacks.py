@@ -66,6 +66,7 @@ class MutationCallback(BaseModel):
     idempotency_key: str = Field(alias="idempotencyKey", min_length=1)
     status: str
     candidate_ids: list[str] = Field(default_factory=list, alias="candidateIds")
+    attachment_ids: list[str] = Field(default_factory=list, alias="attachmentIds")
     error: str | None = None
 
     def result(self) -> CallbackResult:
@@ -73,6 +74,7 @@ class MutationCallback(BaseModel):
             idempotency_key=self.idempotency_key,
             succeeded=self.status == "succeeded",
             candidate_ids=tuple(self.candidate_ids),
+            attachment_ids=tuple(self.attachment_ids),
             error=self.error,
         )
 

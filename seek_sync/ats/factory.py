@@ -8,10 +8,12 @@ from urllib.parse import quote
 import httpx
 
 from seek_sync.ats.base import AtsTarget, BlobSource
-from seek_sync.ats.kombo import build_kombo_target
+from seek_sync.ats.kombo import KomboTarget
+from seek_sync.ats.kombo_api import KomboApi
 from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
 from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
+from seek_sync.http import RetryPolicy
 from seek_sync.settings import Settings
 
 
@@ -43,3 +45,34 @@ def build_target(
     if entry.target is TargetKind.KOMBO:
         return build_kombo_target(settings, entry, blobs, http, kombo_writes)
     raise TargetConfigError(f"unknown target kind {entry.target}")
+
+
+def build_kombo_target(
+    settings: Settings,
+    hirer: HirerTarget,
+    blobs: BlobSource,
+    http: httpx.AsyncClient,
+    writes: asyncio.Semaphore | None = None,
+) -> KomboTarget:
+    """A target for one hirer: its key from `api_key_env`, its integration id (else the
+    settings'), its base URL (else `kombo_url`); writes bounded by `writes` when several
+    targets share one limit, else per target instance."""
+    integration = hirer.integration_id or settings.kombo_integration_id
+    if not integration:
+        raise TargetConfigError("kombo target needs an integration_id (map or settings)")
+    api = KomboApi(
+        http,
+        base_url=hirer.base_url or settings.kombo_url,
+        api_key=hirer.api_key(),
+        integration_id=integration,
+        policy=RetryPolicy.from_settings(settings),
+        write_concurrency=settings.kombo_write_concurrency,
+        writes=writes,
+    )
+    return KomboTarget(
+        api,
+        blobs,
+        hirer=hirer,
+        data_limit_bytes=settings.kombo_data_limit_bytes,
+        max_sends=settings.ats_max_sends,
+    )

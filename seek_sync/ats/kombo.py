@@ -24,8 +24,6 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import httpx
-
 from seek_sync.ats.base import (
     AtsCandidate,
     AtsFile,
@@ -37,6 +35,7 @@ from seek_sync.ats.base import (
     UploadRecord,
     upload_record,
 )
+from seek_sync.ats.evidence import Claims
 from seek_sync.ats.kombo_api import (
     ALREADY_EXISTS,
     KomboApi,
@@ -53,9 +52,7 @@ from seek_sync.ats.kombo_files import (
     person_fields,
     rejection,
 )
-from seek_sync.ats.targets import HirerTarget, TargetConfigError
-from seek_sync.seek.http import RetryPolicy
-from seek_sync.settings import Settings
+from seek_sync.ats.targets import HirerTarget
 
 log = logging.getLogger("seek_sync.ats.kombo")
 
@@ -73,11 +70,14 @@ class KomboTarget(Reporting):
         *,
         hirer: HirerTarget,
         data_limit_bytes: int = 10_000_000,
+        max_sends: int = 5,
     ) -> None:
         self.api = api
         self.blobs = blobs
         self.hirer = hirer
         self.data_limit = data_limit_bytes
+        self.max_sends = max_sends
+        self.claimed: Claims = {}
         self._restrictions: Restrictions | None = None
         self._restrictions_lock = asyncio.Lock()
 
@@ -188,11 +188,11 @@ class KomboTarget(Reporting):
                 )
             ):
                 stored = await self.api.attachments(application_id)
-                todo = [f for f in todo if not match_stored(f, records, stored)]
+                todo = [f for f in todo if not match_stored(f, records, stored, self.claimed)]
                 for file in todo:  # read back and not there: the earlier write did not land
-                    records[file.attachment_id].outcome_unknown = False
+                    _not_landed(records[file.attachment_id])
                 for file in unconfirmed:
-                    match_stored(file, records, stored)
+                    match_stored(file, records, stored, self.claimed)
             await self._send_all(application_id, todo, records)
         except KomboCallError as error:
             log.warning("Kombo push for profile %s stopped: %s", candidate.profile_id, error.code)
@@ -248,12 +248,19 @@ class KomboTarget(Reporting):
                 log.warning("Kombo attachment ids not read back: %s", error.code or error.status)
                 return
             for file in sent:
-                match_stored(file, records, stored)
+                match_stored(file, records, stored, self.claimed)
 
     async def _send(
         self, application_id: str, file: AtsFile, records: Mapping[str, UploadRecord]
     ) -> None:
         record = records[file.attachment_id]
+        if record.failures >= self.max_sends:  # that many sends were lost without a trace
+            record.state, record.outcome_unknown = "failed", False
+            record.last_error = (
+                f"{record.failures} sends with no answer and no file on the application "
+                f"(SEEK_SYNC_ATS_MAX_SENDS); last: {record.last_error or 'outcome unknown'}"
+            )
+            return
         try:
             async for attempt in self.api.retrying(safe=False, unknown=True):
                 with attempt:
@@ -269,8 +276,9 @@ class KomboTarget(Reporting):
         record = records[file.attachment_id]
         if record.outcome_unknown:
             stored = await self.api.attachments(application_id)
-            if match_stored(file, records, stored):
+            if match_stored(file, records, stored, self.claimed):
                 return
+            _not_landed(record)
         record.attempts += 1
         record.outcome_unknown = True
         self.report(None, [record])  # sent, outcome unknown: a resend reads back first
@@ -290,30 +298,11 @@ class KomboTarget(Reporting):
             )
 
 
+def _not_landed(record: UploadRecord) -> None:
+    """A send whose answer was lost, read back and not there: counted against the cap (retryable
+    refusals, which certainly stored nothing, are not: the run model's backoff retries them)."""
+    record.outcome_unknown, record.failures = False, record.failures + 1
+
+
 def _lacks_id(record: UploadRecord) -> bool:
     return record.state == "confirmed" and not record.ats_attachment_id
-
-
-def build_kombo_target(
-    settings: Settings,
-    hirer: HirerTarget,
-    blobs: BlobSource,
-    http: httpx.AsyncClient,
-    writes: asyncio.Semaphore | None = None,
-) -> KomboTarget:
-    """A target for one hirer: its key from `api_key_env`, its integration id (else the
-    settings'), its base URL (else `kombo_url`); writes bounded by `writes` when several
-    targets share one limit, else per target instance."""
-    integration = hirer.integration_id or settings.kombo_integration_id
-    if not integration:
-        raise TargetConfigError("kombo target needs an integration_id (map or settings)")
-    api = KomboApi(
-        http,
-        base_url=hirer.base_url or settings.kombo_url,
-        api_key=hirer.api_key(),
-        integration_id=integration,
-        policy=RetryPolicy.from_settings(settings),
-        write_concurrency=settings.kombo_write_concurrency,
-        writes=writes,
-    )
-    return KomboTarget(api, blobs, hirer=hirer, data_limit_bytes=settings.kombo_data_limit_bytes)

@@ -2,7 +2,7 @@
 
 `GET /ats/actions/ats_add_application_attachment` gives, per attachment type, `is_supported`,
 `max_file_size_bytes` and `accepted_mime_types` (null means no limit); a file that breaks one is
-rejected with its reason and never sent. A read-back matches a file by file name and type.
+rejected with its reason and never sent. A read-back matches a file by `evidence.claim`.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, UploadRecord
+from seek_sync.ats.evidence import Claims, Seen, claim, claims_of
 
 KomboType = Literal["CV", "COVER_LETTER", "OTHER"]
 ROLE_TYPES: dict[str | None, KomboType] = {"Resume": "CV", "CoverLetter": "COVER_LETTER"}
@@ -43,6 +44,7 @@ class StoredAttachment(BaseModel):
     id: str
     file_name: str
     type: str
+    content_type: str | None = None
 
 
 def kombo_type(file: AtsFile) -> KomboType:
@@ -71,18 +73,17 @@ def rejection(file: AtsFile, restrictions: Restrictions) -> str | None:
 
 
 def match_stored(
-    file: AtsFile, records: Mapping[str, UploadRecord], stored: Sequence[StoredAttachment]
+    file: AtsFile,
+    records: Mapping[str, UploadRecord],
+    stored: Sequence[StoredAttachment],
+    claimed: Claims,
 ) -> bool:
-    """Mark the file confirmed if an attachment of its name and type is there, unclaimed."""
+    """Confirm the file by an attachment on our application with its name, Kombo type and
+    content type, held by no other upload (Kombo's read-back gives no size or hash)."""
+    seen = [Seen(a.id, a.file_name, None, a.content_type, a.type) for a in stored]
+    claimed.update(claims_of(records.values()))
     record = records[file.attachment_id]
-    claimed = {r.ats_attachment_id for r in records.values() if r.ats_attachment_id}
-    kind = kombo_type(file)
-    for item in stored:
-        if item.file_name == file.filename and item.type == kind and item.id not in claimed:
-            record.state, record.ats_attachment_id = "confirmed", item.id
-            record.outcome_unknown, record.last_error = False, None
-            return True
-    return False
+    return claim(file, record, seen, claimed, kind=kombo_type(file), need_size=False)
 
 
 def candidate_record(candidate: AtsCandidate) -> CandidateRecord:

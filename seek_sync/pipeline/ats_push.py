@@ -19,16 +19,19 @@ from seek_sync.ats.base import (
     AtsTarget,
     CallbackResult,
 )
+from seek_sync.file_policy import refusal
 from seek_sync.pipeline.ats_state import (
     WAITING,
     AtsState,
     Creates,
     Progress,
+    claimed_ids,
     records_of,
 )
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.models import CandidateProfile
+from seek_sync.seek.sniff import HEAD_BYTES
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Reader
 
@@ -79,6 +82,7 @@ def load_work(
     files = records_of(
         warehouse.query(
             "SELECT m.attachment_id, m.profile_id, m.role, f.safe_filename, f.bytes, f.sha256, "
+            "f.sniffed_type, "
             "COALESCE(f.sniffed_type, f.declared_type, 'application/octet-stream') AS content_type "
             "FROM attachment_manifest m JOIN attachment_files f USING (attachment_id) "
             "WHERE m.hirer_id = ? AND f.status = 'stored' ORDER BY m.attachment_id",
@@ -87,7 +91,10 @@ def load_work(
     )
     by_profile: dict[str, list[AtsFile]] = {}
     for row in files:
-        by_profile.setdefault(row["profile_id"], []).append(ats_file(blobs, hirer_id, row))
+        file = ats_file(blobs, hirer_id, row)
+        if not state.settled(file.attachment_id):
+            state.sniffed[file.attachment_id] = row["sniffed_type"]
+        by_profile.setdefault(row["profile_id"], []).append(file)
     work: dict[str, list[tuple[AtsCandidate, list[AtsFile]]]] = {}
     for row in profiles:
         found = by_profile.get(row["profile_id"], [])
@@ -96,6 +103,27 @@ def load_work(
         candidate = ats_candidate(hirer_id, row)
         work.setdefault(candidate.seek_candidate_id, []).append((candidate, found))
     return work
+
+
+def apply_file_policy(
+    blobs: BlobStore, state: AtsState, work: list[list[tuple[AtsCandidate, list[AtsFile]]]]
+) -> None:
+    """Our own file policy (executables and archives, by content) before any target's rules:
+    a refused file is recorded `rejected` with the reason and taken out of the work."""
+    for applications in work:
+        for _, files in applications:
+            for file in list(files):
+                if file.attachment_id not in state.sniffed:
+                    continue
+                try:
+                    with blobs.open(file.blob_key) as handle:
+                        head = handle.read(HEAD_BYTES)
+                except FileNotFoundError:
+                    continue  # the target reports the missing blob
+                reason = refusal(state.sniffed[file.attachment_id], head)
+                if reason:
+                    state.refuse(file, reason)
+                    files.remove(file)
 
 
 async def _one_candidate(
@@ -107,15 +135,20 @@ async def _one_candidate(
     creates: Creates,
 ) -> None:
     for candidate, files in applications:
-        if candidate.seek_candidate_id not in state.candidates:
-            async with creates.locks[creates.key(target.kind, candidate)]:
-                if creates.waits(target.kind, candidate):
-                    return  # another hirer's create for this person is in flight: next run
-                await _one_application(target, state, candidate, files, callbacks, progress)
-                if state.candidates[candidate.seek_candidate_id].state == "pending_create":
-                    creates.started(target.kind, candidate)
-        else:
+        known = state.candidates.get(candidate.seek_candidate_id)
+        if known is not None and known.state == "exists":
             await _one_application(target, state, candidate, files, callbacks, progress)
+            continue
+        # No ATS record yet (or a create failed or in flight): one create per person at a time,
+        # across the hirers sharing the tenant.
+        async with creates.locks[creates.key(target.kind, candidate)]:
+            if creates.waits(target.kind, candidate):
+                return  # another hirer's create for this person is in flight: next run
+            await _one_application(target, state, candidate, files, callbacks, progress)
+            if state.candidates[candidate.seek_candidate_id].state == "pending_create":
+                creates.started(target.kind, candidate)
+            else:
+                creates.ended(target.kind, candidate)
 
 
 async def _one_application(
@@ -166,24 +199,33 @@ async def sync_ats(
     *,
     concurrency: int = 8,
     limit: int | None = None,
+    read_back_all: bool = False,
 ) -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
     """Push each hirer's applications with unsettled files (at most `limit` per hirer) to its
-    target, journaling each application's records as its calls return. Returns per hirer the
+    target, journaling each application's records as its calls return (`read_back_all`: read
+    back every accepted upload, not only those past the confirm wait). Returns per hirer the
     candidates' and uploads' reports, and the hirers whose push failed (with the reason)."""
     states: dict[str, AtsState] = {}
     work: dict[str, list[list[tuple[AtsCandidate, list[AtsFile]]]]] = {}
     left: dict[str, int] = {}
     with stores.warehouse.session() as db:  # every hirer's records in one short read
-        creates = Creates.load(db, {t.kind for t in targets.values()})
+        kinds = {t.kind for t in targets.values()}
+        creates, claimed = Creates.load(db, kinds), claimed_ids(db, kinds)
         for hirer_id, target in targets.items():
             states[hirer_id] = AtsState(db, target.kind, hirer_id)
             found = load_work(db, stores.blobs, hirer_id, states[hirer_id])
             work[hirer_id], left[hirer_id] = _capped(found, limit)
+    for hirer_id, state in states.items():  # blobs are read with the warehouse let go
+        apply_file_policy(stores.blobs, state, work[hirer_id])
+        if state.refused:
+            Progress(stores, state).journal(None, state.refused)
     gate, errors = asyncio.Semaphore(concurrency), {}
 
     async def push(hirer_id: str, target: AtsTarget) -> None:
         state, progress = states[hirer_id], Progress(stores, states[hirer_id])
         target.progress = progress.journal  # each call's outcome journaled as it returns
+        target.claimed = claimed[target.kind]  # one set per target kind, across hirers
+        target.read_back_all = read_back_all
         stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
         callbacks = callback_bodies.results([c.raw for c in stored])
 

@@ -40,10 +40,11 @@ WITH h AS (SELECT UNNEST(?::VARCHAR[]) AS hirer_id)
 SELECT f.hirer_id,
        CASE WHEN u.state IS NULL OR u.state = 'pending' AND COALESCE(u.failures, 0) = 0
             THEN 'backlog' WHEN u.state = 'accepted' THEN 'waiting' ELSE 'retry' END AS bucket,
-       COUNT(*) AS n, MIN(epoch(u.updated_at)) AS since
+       COUNT(*) AS n, MIN(epoch(COALESCE(u.sent_at, u.updated_at))) AS since
 FROM attachment_files f JOIN h USING (hirer_id)
 LEFT JOIN ats_uploads u ON u.attachment_id = f.attachment_id
-WHERE f.status = 'stored' AND (u.state IS NULL OR u.state NOT IN ('confirmed', 'rejected'))
+WHERE f.status = 'stored'
+  AND (u.state IS NULL OR u.state NOT IN ('confirmed', 'rejected', 'failed'))
 GROUP BY ALL
 UNION ALL
 SELECT c.hirer_id, 'waiting', COUNT(*), MIN(epoch(c.updated_at))

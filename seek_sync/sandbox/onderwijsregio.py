@@ -42,6 +42,8 @@ class OnderwijsregioFaults(BaseModel):
     lose_callbacks: int | None = Field(default=None, ge=0)
     late_callbacks: float | None = Field(default=None, ge=0)
     fail_after_accept: int | None = Field(default=None, ge=0)
+    failed_key_reruns: bool | None = None
+    replay_callbacks: bool | None = None
 
 
 class OnderwijsregioFake:
@@ -109,9 +111,16 @@ class OnderwijsregioFake:
         lose_callbacks: int | None = None,
         late_callbacks: float | None = None,
         fail_after_accept: int | None = None,
+        failed_key_reruns: bool | None = None,
+        replay_callbacks: bool | None = None,
     ) -> None:
         """Fault toggles: lose the next N callbacks, delay every callback, fail the next N
-        mutations after their 202."""
+        mutations after their 202; whether a replayed failed key runs again, and whether a
+        replay of a finished mutation sends its result again."""
+        if failed_key_reruns is not None:
+            self.engine.failed_key_reruns = failed_key_reruns
+        if replay_callbacks is not None:
+            self.engine.replay_callbacks = replay_callbacks
         if lose_callbacks is not None:
             self.engine.callbacks.lose_callbacks = lose_callbacks
         if late_callbacks is not None:
@@ -136,6 +145,8 @@ class OnderwijsregioFake:
                 "lose_callbacks": e.callbacks.lose_callbacks,
                 "late_callbacks": e.callbacks.late_callbacks,
                 "fail_after_accept": e.fail_after_accept,
+                "failed_key_reruns": e.failed_key_reruns,
+                "replay_callbacks": e.replay_callbacks,
             },
         }
 

@@ -107,6 +107,12 @@ class MutationEngine:
         self.mutations_applied = self.mutations_failed = self.mutations_replayed = 0
         self.uploads: list[StoredFile] = []  # every file ever stored (deleted ones too), in order
         self.fail_after_accept = 0  # fault toggle: the next N mutations fail after their 202
+        # Unconfirmed behaviour, both modelled: does a replayed key of a failed mutation run it
+        # again (True), or answer with its stored result (False, the default)? Either way a replay
+        # of a finished mutation with a callback URL gets its result delivered again (unless
+        # `replay_callbacks` is off).
+        self.failed_key_reruns = False
+        self.replay_callbacks = True  # fault toggle: False = a replay never sends a callback
         self.callbacks = CallbackSender(config)
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
@@ -158,6 +164,12 @@ class MutationEngine:
             running = known.status in ("queued", "running")
             if running and self.config.inflight_replay_status == 409:
                 raise StillRunning(key)
+            known.callback_url = callback_url or known.callback_url
+            if known.status == "failed" and self.failed_key_reruns:
+                self._enqueue(store, known)
+            elif not running and known.callback_url and self.replay_callbacks and self._session:
+                self.callbacks.pending += 1
+                self._spawn(self.callbacks.deliver(self._session, known))
             return known, True
         mutation = Mutation(
             key=key or str(uuid.uuid4()),
@@ -168,12 +180,17 @@ class MutationEngine:
             callback_url=callback_url,
             sandbox=sandbox,
         )
+        store.mutations[mutation.key] = mutation
+        self._enqueue(store, mutation)
+        return mutation, False
+
+    @staticmethod
+    def _enqueue(store: Store, mutation: Mutation) -> None:
         if store.queue is None:
             raise RuntimeError("the mutation engine is not running")
-        store.mutations[mutation.key] = mutation
+        mutation.status, mutation.error, mutation.completed_at = "queued", None, None
         store.busy += 1
         store.queue.put_nowait(mutation)
-        return mutation, False
 
     # --- applying -------------------------------------------------------------------------------
     async def _work(self, store: Store) -> None:

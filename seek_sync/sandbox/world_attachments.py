@@ -24,6 +24,7 @@ EDGE_CASES: dict[str, tuple[str, int, str | None, str, bool]] = {
     "type_mismatch": ("docx", 48_213, "application/pdf", "resume.pdf", False),
     "disallowed_zip": ("zip", 22_104, None, "certificates.zip", False),
     "disallowed_exe": ("exe", 9_216, "application/octet-stream", "setup.exe", False),
+    "exe_as_pdf": ("exe", 10_240, "application/pdf", "Signed references.pdf", False),
     "removed": ("pdf", 31_337, None, "Old resume.pdf", True),
     "hostile_filename": ("pdf", 12_288, None, '../../etc/pass\x00wd\r\n"; rm -rf ~.pdf', False),
     "unicode_filename": (

@@ -22,22 +22,23 @@ uploads AS (
     SELECT hirer_id, MIN(target) AS target,
            COUNT(*) FILTER (WHERE state = 'confirmed') AS confirmed,
            COUNT(*) FILTER (WHERE state = 'rejected') AS rejected,
-           COUNT(*) FILTER (WHERE state NOT IN ('confirmed', 'rejected')) AS open
+           COUNT(*) FILTER (WHERE state = 'failed') AS failed,
+           COUNT(*) FILTER (WHERE state NOT IN ('confirmed', 'rejected', 'failed')) AS open
     FROM ats_uploads GROUP BY hirer_id)
 SELECT h.hirer_id, h.target AS mapped_target, h.relationship,
        COALESCE(a.applications, 0) AS applications, COALESCE(p.profiles, 0) AS profiles,
        COALESCE(f.files, 0) AS files, COALESCE(f.not_stored, 0) AS not_stored,
        CAST(COALESCE(f.bytes, 0) AS BIGINT) AS bytes,
        COALESCE(u.confirmed, 0) AS confirmed, COALESCE(u.rejected, 0) AS rejected,
-       COALESCE(u.open, 0) AS open
+       COALESCE(u.failed, 0) AS failed, COALESCE(u.open, 0) AS open
 FROM hirers h LEFT JOIN apps a USING (hirer_id) LEFT JOIN profiles p USING (hirer_id)
 LEFT JOIN files f USING (hirer_id) LEFT JOIN uploads u USING (hirer_id)
 ORDER BY h.hirer_id
 """
 
 REJECTIONS = """
-SELECT target, last_error AS reason, COUNT(*) AS uploads FROM ats_uploads
-WHERE state = 'rejected' GROUP BY ALL ORDER BY uploads DESC, reason
+SELECT target, state, last_error AS reason, COUNT(*) AS uploads FROM ats_uploads
+WHERE state IN ('rejected', 'failed') GROUP BY ALL ORDER BY state DESC, uploads DESC, reason
 """
 
 

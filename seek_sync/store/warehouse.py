@@ -47,8 +47,14 @@ TABLES: dict[str, str] = {
         attachment_id VARCHAR NOT NULL, target VARCHAR NOT NULL, hirer_id VARCHAR NOT NULL,
         state VARCHAR NOT NULL, idempotency_key VARCHAR, attempts INTEGER, failures INTEGER,
         last_error VARCHAR, ats_attachment_id VARCHAR, outcome_unknown BOOLEAN,
-        updated_at TIMESTAMPTZ,
+        updated_at TIMESTAMPTZ, sent_at TIMESTAMPTZ, key_sent_at TIMESTAMPTZ,
         PRIMARY KEY (attachment_id, target)""",
+}
+
+# Columns added since a table was first released: a warehouse made by an older release gets them
+# on first open (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
+ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "ats_uploads": ("sent_at TIMESTAMPTZ", "key_sent_at TIMESTAMPTZ"),
 }
 
 
@@ -170,6 +176,9 @@ class Session:
 def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
     for table, columns in TABLES.items():
         connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
+    for table, added in ADDED_COLUMNS.items():
+        for column in added:
+            connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
 
 
 def upsert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:

@@ -28,7 +28,7 @@ from seek_sync.sandbox.onderwijsregio import OnderwijsregioFake
 from seek_sync.sandbox.onderwijsregio_schema import OnderwijsregioConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.sandbox.world import AttachmentRecord
-from seek_sync.settings import Settings, load_settings
+from seek_sync.settings import Settings, load_receiver_settings, load_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url
 
@@ -69,11 +69,11 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str, content_type: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
         assert content_type == self.types.get(blob_key, content_type)
         secret = BLOB_SECRET.encode()
         return sign_blob_url(
-            self.base_url, blob_key, secret, ttl_seconds=300, content_type=content_type
+            self.base_url, blob_key, secret, ttl_seconds=300, content_type=content_type, now=now
         )
 
     def put(
@@ -205,7 +205,13 @@ async def onderwijsregio_stack(
             body = request.content if isinstance(request.stream, httpx.ByteStream) else b""
             sent.append(Sent(request.method, str(request.url), dict(request.headers), body))
 
-        with running_receiver(settings, inbox) as receiver:
+        receiver_settings = load_receiver_settings(
+            seek_webhook_secret="w" * 32,
+            onderwijsregio_callback_secret=info["onderwijsregio_callback_secret"],
+            blob_signing_secret=BLOB_SECRET,
+            home=tmp_path,
+        )
+        with running_receiver(receiver_settings, inbox) as receiver:
             blobs = Blobs(BlobStore(settings.blob_url), receiver)  # type: ignore[arg-type]
             hooks = {"request": [record]}
             key = {"x-api-key": info["onderwijsregio_api_key"]}

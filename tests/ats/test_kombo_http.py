@@ -17,15 +17,16 @@ import pytest
 from pydantic import SecretStr
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, PushResult, UploadRecord
-from seek_sync.ats.kombo import KomboTarget, build_kombo_target
+from seek_sync.ats.factory import build_kombo_target
+from seek_sync.ats.kombo import KomboTarget
 from seek_sync.ats.kombo_api import KomboApi
 from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
+from seek_sync.http import RetryPolicy
 from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.kombo import KomboFake, kombo_fake
 from seek_sync.sandbox.kombo_data import TypeRestriction
 from seek_sync.sandbox.server import SandboxServer
-from seek_sync.seek.http import RetryPolicy
 from seek_sync.settings import Settings, load_settings
 from seek_sync.store.blobs import BlobStore
 
@@ -72,7 +73,7 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str, content_type: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
         self.served[blob_key] = self.store.read_bytes(blob_key)
         return f"{self.base_url}/{blob_key}"
 

@@ -167,7 +167,13 @@ def test_own_faults_over_the_admin_endpoint() -> None:
         bad = httpx.post(faults, json={"lose_callbacks": -1})
         assert bad.status_code == 400
         set_ = httpx.post(faults, json={"late_callbacks": 0.3, "fail_after_accept": 1})
-        assert set_.json() == {"lose_callbacks": 0, "late_callbacks": 0.3, "fail_after_accept": 1}
+        assert set_.json() == {
+            "lose_callbacks": 0,
+            "late_callbacks": 0.3,
+            "fail_after_accept": 1,
+            "failed_key_reruns": False,
+            "replay_callbacks": True,
+        }
         started = time.time()
         api.create({"firstName": "A"}, **{CALLBACK_HEADER: receiver.base_url + "/cb"})
         [late] = receiver.wait(1)

@@ -22,7 +22,7 @@ from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.onderwijsregio import OnderwijsregioFake
 from seek_sync.sandbox.server import SandboxServer
-from seek_sync.settings import Settings, load_settings
+from seek_sync.settings import Settings, load_receiver_settings, load_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url
 
@@ -38,9 +38,14 @@ class Blobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.store.read_bytes(blob_key)
 
-    def signed_url(self, blob_key: str, content_type: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
         return sign_blob_url(
-            self.base_url, blob_key, self.secret, ttl_seconds=300, content_type=content_type
+            self.base_url,
+            blob_key,
+            self.secret,
+            ttl_seconds=300,
+            content_type=content_type,
+            now=now,
         )
 
 
@@ -65,10 +70,17 @@ def stack(tmp_path: Path) -> Iterator[tuple[SandboxServer, Settings, Inbox, str]
             onderwijsregio_callback_secret=info["onderwijsregio_callback_secret"],
             blob_signing_secret="blob-signing-secret-0123456789",
             retry_initial_backoff_seconds=0.01,
+            ats_confirm_timeout_seconds=0.2,  # then an upload without a callback is read back
             home=tmp_path,
         )
         inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
-        with running_receiver(settings, inbox) as receiver:
+        receiver_settings = load_receiver_settings(
+            seek_webhook_secret="w" * 32,
+            onderwijsregio_callback_secret=info["onderwijsregio_callback_secret"],
+            blob_signing_secret="blob-signing-secret-0123456789",
+            home=tmp_path,
+        )
+        with running_receiver(receiver_settings, inbox) as receiver:
             yield sandbox, settings, inbox, receiver
 
 

@@ -23,7 +23,7 @@ class MemoryBlobs:
     def read_bytes(self, blob_key: str) -> bytes:
         return self.data[blob_key]
 
-    def signed_url(self, blob_key: str, content_type: str) -> str:
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
         return f"https://receiver.example/blobs/{blob_key}?signature=x"
 
 

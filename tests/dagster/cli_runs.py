@@ -32,7 +32,7 @@ PER_HIRER_TABLES = (
     "ats_candidates",
     "ats_uploads",
 )
-TIMESTAMPS = frozenset({"fetched_at", "downloaded_at", "updated_at"})
+TIMESTAMPS = frozenset({"fetched_at", "downloaded_at", "updated_at", "sent_at", "key_sent_at"})
 LOCK_FAILURES = ("could not set lock", "conflicting lock", "lock on file")
 
 Rows = dict[str, list[tuple[Any, ...]]]

@@ -153,7 +153,8 @@ def audit(stack: ProcessStack) -> Audit:
             "SELECT COUNT(*) FROM attachment_files f JOIN attachment_manifest m "
             "USING (attachment_id) LEFT JOIN ats_uploads u USING (attachment_id) "
             "WHERE f.status = 'stored' AND (u.state IS NULL OR u.state NOT IN "
-            "('confirmed', 'rejected'))"
+            "('confirmed', 'rejected', 'failed') OR u.state IN ('rejected', 'failed') "
+            "AND u.last_error IS NULL)"
         ).fetchone()[0]
         profiles = dict(
             db.execute(
@@ -177,7 +178,9 @@ def audit(stack: ProcessStack) -> Audit:
         if kind == "onderwijsregio" and owners - ours:
             problems.append(f"{kind}: files on candidates we never recorded: {owners - ours}")
     if open_files:
-        problems.append(f"{open_files} stored file(s) neither confirmed nor rejected")
+        problems.append(
+            f"{open_files} stored file(s) not confirmed, nor rejected or failed with a reason"
+        )
     summary = stack.admin("GET", "/_sandbox/summary")
     for hirer in summary["hirers"]:
         if hirer["id"] in stack.targets and profiles.get(hirer["id"], 0) != hirer["applications"]:

@@ -148,8 +148,10 @@ def record_derived_credentials(monkeypatch: pytest.MonkeyPatch) -> dict[str, str
         found[f"partner token {grant.access_token[:8]}..."] = grant.access_token
         return grant
 
-    def signing(self: SignedBlobSource, blob_key: str, content_type: str) -> str:
-        url = sign(self, blob_key, content_type)
+    def signing(
+        self: SignedBlobSource, blob_key: str, content_type: str, *, now: float | None = None
+    ) -> str:
+        url = sign(self, blob_key, content_type, now=now)
         signature = parse_qs(urlsplit(url).query)["signature"][0]
         found[f"blob URL signature {signature[:8]}..."] = signature
         return url
