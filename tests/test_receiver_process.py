@@ -144,6 +144,7 @@ def test_100_mb_bodies_are_refused_early_and_memory_stays_flat(receiver: Receive
             assert status == 413, (method, path, chunked)
             assert sent < HUGE // 4, (method, path, chunked)  # the server stopped reading
     grown = receiver.rss() - before
+    print(f"\nreceiver RSS grew by {grown / MiB:.2f} MiB over {2 * len(ROUTES)} 100 MB requests")
     assert grown < 10 * MiB, f"RSS grew by {grown / MiB:.1f} MiB"
     assert receiver.process.poll() is None
     assert httpx.get(f"http://127.0.0.1:{receiver.port}/healthz").json()["inbox"]["events"] == 0

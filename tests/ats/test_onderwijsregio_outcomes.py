@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from seek_sync.ats.base import AtsFile, PushResult, UploadRecord
 from tests.ats.test_onderwijsregio_http import (  # the sandbox, receiver and target fixtures
     CANDIDATE,
@@ -32,30 +34,43 @@ async def _resolve(
     )
 
 
-async def test_a_file_of_the_same_name_from_another_hirer_does_not_confirm_ours(
-    world: World,
-) -> None:
-    """One person, one ATS candidate: another upload's (another hirer's) `document-0.pdf` is on
-    it; ours (same name, other size) was accepted and lost. Read back, that file is not ours:
-    ours is sent again, under the same key."""
+OTHER_HIRER = "seekAnzPublicTest:organization:seek:BBBB2222"
+
+
+def _of_other_hirer(file: AtsFile, name: str) -> AtsFile:
+    return file.model_copy(update={"hirer_id": OTHER_HIRER, "profile_id": "p-2", "filename": name})
+
+
+async def _first_hirer_confirmed(world: World) -> tuple[AtsFile, PushResult]:
+    """Hirer A's `document-0.pdf` (6,000 bytes) is confirmed on the person's ATS candidate."""
     theirs = stored_file(world, 0, "Resume", size=6000)
-    ours = stored_file(world, 1, "Resume", size=7000)
-    ours = ours.model_copy(update={"filename": theirs.filename})
     created = await world.target.push(CANDIDATE, [theirs], None, {})
     known = await _resolve(world, created, [theirs], 1)
-    assert by_id(known.uploads)["att-0"].state == "confirmed"
+    record = by_id(known.uploads)["att-0"]
+    assert record.state == "confirmed" and record.ats_attachment_id  # the callback's id, claimed
+    return theirs, known
+
+
+@pytest.mark.parametrize("size", [7000, 6000], ids=["other-size", "same-size"])
+async def test_one_hirers_file_never_confirms_anothers_upload(world: World, size: int) -> None:
+    """Two hirers share the tenant; the person applied to both, each with a `document-0.pdf`.
+    Hirer B knows nothing of the person yet: found by email (one record for both hirers), its
+    file is not taken for A's (other size; or same size, but A's file is claimed), so it is
+    sent; accepted and lost, the read-back again does not confirm it by A's file."""
+    theirs, _ = await _first_hirer_confirmed(world)
+    ours = _of_other_hirer(stored_file(world, 1, "Resume", size=size), theirs.filename)
+    other = CANDIDATE.model_copy(update={"hirer_id": OTHER_HIRER, "profile_id": "p-2"})
     world.fake.lose_callbacks = 1
-    world.fake.fail_after_accept = 1  # our append fails after its 202, its callback lost
-    sent = await world.target.push(CANDIDATE, [ours], known.candidate, {})
-    assert by_id(sent.uploads)["att-1"].state == "accepted"
+    world.fake.fail_after_accept = 1  # B's append fails after its 202, its callback lost
+    sent = await world.target.push(other, [ours], None, {})
+    assert sent.candidate.state == "exists"  # the person A created, found by email
+    assert by_id(sent.uploads)["att-1"].state == "accepted"  # sent, not confirmed by A's file
     await asyncio.sleep(WAIT)
-    checked = await world.target.reconcile(
-        CANDIDATE, [ours], sent.candidate, by_id(sent.uploads), []
-    )
+    checked = await world.target.reconcile(other, [ours], sent.candidate, by_id(sent.uploads), [])
     record = by_id(checked.uploads)["att-1"]
-    assert record.state == "pending" and record.outcome_unknown  # not confirmed by the name
+    assert record.state == "pending" and record.outcome_unknown  # not confirmed by A's file
     assert "not on the candidate" in (record.last_error or "")
-    again = await world.target.push(CANDIDATE, [ours], checked.candidate, by_id(checked.uploads))
+    again = await world.target.push(other, [ours], checked.candidate, by_id(checked.uploads))
     assert by_id(again.uploads)["att-1"].idempotency_key == record.idempotency_key  # same key
     assert world.fake.replayed >= 1
 
