@@ -1,13 +1,14 @@
 """`/_sandbox/...`: the sandbox's own control surface for tests, demos and benchmarks.
 
 Not part of any real API: read request counts and headers, inject faults, add applications, remove a
-hirer relationship or an attachment, replay events, push signed webhooks, and (`ats_ledger`) read
-what the ATS fakes hold.
+hirer relationship or an attachment, delete a candidate or an application (SEEK's redaction, no
+event), replay events, push signed webhooks, and (`ats_ledger`) read what the ATS fakes hold.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict
 from typing import Any
 
 from aiohttp import web
@@ -51,6 +52,8 @@ def summary(state: SandboxState) -> dict[str, Any]:
         "attachments_by_kind": dict(kinds),
         "events": len(world.events),
         "edge_cases": {k: list(v) for k, v in world.edge_cases.items()},
+        "deleted_candidates": [c.id for c in world.candidates.values() if c.deleted],
+        "deleted_applications": [a.profile_id for a in applications if a.deleted],
     }
 
 
@@ -145,6 +148,25 @@ async def remove_attachment(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def delete_candidate(request: web.Request) -> web.Response:
+    """SEEK deletes the person behind a candidate: their candidates at every hirer and all their
+    profiles are redacted. Answers what was newly redacted; no event."""
+    world = _state(request).world
+    candidate_id = request.match_info["candidate_id"]
+    if candidate_id not in world.candidates:
+        return web.json_response({"error": "unknown candidate"}, status=404)
+    return web.json_response(asdict(world.delete_candidate(candidate_id)))
+
+
+async def delete_application(request: web.Request) -> web.Response:
+    """SEEK deletes one application: that profile is redacted; no event."""
+    world = _state(request).world
+    profile_id = request.match_info["profile_id"]
+    if profile_id not in world.applications:
+        return web.json_response({"error": "unknown candidate profile"}, status=404)
+    return web.json_response(asdict(world.delete_application(profile_id)))
+
+
 async def replay_events(request: web.Request) -> web.Response:
     body = await _json_body(request)
     events = _state(request).world.replay_events(list(body.get("event_ids", [])))
@@ -189,6 +211,16 @@ def add_routes(app: web.Application) -> None:
         name="admin.relationship",
     )
     r.add_post("/_sandbox/attachments/remove", remove_attachment, name="admin.attachments")
+    r.add_post(
+        "/_sandbox/candidates/{candidate_id}/delete",
+        delete_candidate,
+        name="admin.candidates.delete",
+    )
+    r.add_post(
+        "/_sandbox/applications/{profile_id}/delete",
+        delete_application,
+        name="admin.applications.delete",
+    )
     r.add_post("/_sandbox/events/replay", replay_events, name="admin.replay")
     r.add_post("/_sandbox/webhooks/deliver", deliver_webhooks, name="admin.webhooks")
     ats_ledger.add_routes(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from seek_sync.sandbox.faults import Fault
@@ -28,6 +30,10 @@ class SandboxConfig(BaseModel):
     audience: str = "https://test.graphql.seek.com"
     webhook_secret: str = "sandbox-webhook-secret-0123456789"
     token_lifetime_seconds: int = Field(default=1800, ge=1)
+
+    # What an old attachment URL answers once SEEK deleted its application or candidate; SEEK does
+    # not document it (404 or 403 are both plausible).
+    deleted_attachment_status: Literal[403, 404] = 404
 
     # Where new events are pushed as signed webhooks, if anywhere.
     webhook_url: str | None = None

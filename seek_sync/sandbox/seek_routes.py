@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+from http import HTTPStatus
 from urllib.parse import quote
 
 from aiohttp import web
@@ -16,6 +17,7 @@ from seek_sync.sandbox.graphql_api import RequestContext, execute_graphql, graph
 from seek_sync.sandbox.kill import drain, kill_and_drop
 from seek_sync.sandbox.state import FAULT, STATE, SandboxState
 from seek_sync.sandbox.world import AttachmentRecord
+from seek_sync.sandbox.world_deletion import gone_status
 
 log = logging.getLogger("seek_sync.sandbox.seek")
 
@@ -92,15 +94,16 @@ def _headers(record: AttachmentRecord) -> dict[str, str]:
 
 
 async def attachment(request: web.Request) -> web.StreamResponse:
-    """Attachment download (GET or HEAD); Bearer token required, 404 once removed."""
+    """Attachment download (GET or HEAD); Bearer token required, 404 once removed; once its
+    application (or candidate) is deleted, 404 or 403 as configured."""
     state: SandboxState = request.app[STATE]
     if not state.tokens.valid(request.headers.get("Authorization")):
         return web.json_response({"message": "Unauthorized"}, status=401)
-    record = state.world.attachment(
-        request.match_info["application_id"], request.match_info["attachment_id"]
-    )
+    application_id = request.match_info["application_id"]
+    record = state.world.attachment(application_id, request.match_info["attachment_id"])
     if record is None or record.removed:
-        return web.json_response({"message": "Not Found"}, status=404)
+        status = gone_status(state.world, application_id, state.config.deleted_attachment_status)
+        return web.json_response({"message": HTTPStatus(status).phrase}, status=status)
     response = web.StreamResponse(headers=_headers(record))
     response.content_length = record.size
     await response.prepare(request)

@@ -3,7 +3,8 @@
 Fields not listed here use `field_resolver`: the snake_case attribute of an object, or the key of a
 dict. Access follows SEEK: candidate data needs an ApplicationExport relationship with its hirer,
 a hirer and its job ads need any relationship; otherwise the field is null with a FORBIDDEN error
-at its path (the rest of the response is kept).
+at its path (the rest of the response is kept). A deleted candidate or application reads as SEEK
+redacts it (`world_deletion.py`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from graphql import GraphQLError, GraphQLInterfaceType, GraphQLObjectType, GraphQLSchema
 
+from seek_sync.sandbox import questionnaire_resolvers
 from seek_sync.sandbox.world import (
     Application,
     AttachmentRecord,
@@ -23,8 +25,10 @@ from seek_sync.sandbox.world import (
     Hirer,
     Job,
     Person,
+    StreamEvent,
     World,
 )
+from seek_sync.sandbox.world_deletion import seen_through
 
 Resolver = Callable[..., Any]
 ROLE_ENUM = {
@@ -98,10 +102,19 @@ EVENT: dict[str, Resolver] = {
     "id": lambda e, _: _ident(e.id),
     "schemeId": lambda e, info: world_of(info).scheme_id,
 }
+
+
+def _event_candidate(world: World, event: StreamEvent) -> Candidate | None:
+    """The event's candidate, as its application shows it (redacted once that is deleted)."""
+    candidate = candidate_for(world, event.candidate_id)
+    application = world.applications.get(event.profile_id or "")
+    return candidate and seen_through(candidate, application)
+
+
 APPLICATION_EVENT: dict[str, Resolver] = {
     **EVENT,
     "candidateApplicationProfileId": lambda e, _: e.profile_id,
-    "candidate": lambda e, info: candidate_for(world_of(info), e.candidate_id),
+    "candidate": lambda e, info: _event_candidate(world_of(info), e),
     "candidateApplicationProfile": lambda e, info: profile_for(world_of(info), e.profile_id),
 }
 RELATIONSHIP_EVENT: dict[str, Resolver] = {
@@ -111,14 +124,17 @@ RELATIONSHIP_EVENT: dict[str, Resolver] = {
 
 
 def _profiles(candidate: Candidate, info: Any, last: int | None = None) -> list[Application]:
-    """Up to `last` (default 10) of the candidate's profiles with this hirer, latest last."""
+    """Up to `last` (default 10) of the candidate's profiles with this hirer, latest last;
+    deleted ones left out (SEEK: "an empty/filtered list")."""
     count = 10 if last is None else last
     if count < 0:
         raise bad_input("last must not be negative")
-    return world_of(info).profiles_of(candidate.id)[-count:] if count else []
+    profiles = [a for a in world_of(info).profiles_of(candidate.id) if not a.deleted]
+    return profiles[-count:] if count else []
 
 
 def _communication(person: Person) -> dict[str, Any]:
+    """Each array empty when the person has none (a redacted person has none at all)."""
     address = {
         "city": person.city,
         "countryCode": person.country,
@@ -130,9 +146,9 @@ def _communication(person: Person) -> dict[str, Any]:
         "postalCode": person.postcode,
     }
     return {
-        "address": [address],
-        "email": [{"address": person.email}],
-        "phone": [{"formattedNumber": person.phone}],
+        "address": [address] if person.line or person.city else [],
+        "email": [{"address": person.email}] if person.email else [],
+        "phone": [{"formattedNumber": person.phone}] if person.phone else [],
         "seekDoNotContactIndicator": None,
     }
 
@@ -155,7 +171,7 @@ def _attachment_url(record: AttachmentRecord, info: Any) -> str:
 
 PROFILE: dict[str, Resolver] = {
     "profileId": lambda a, _: _ident(a.profile_id),
-    "candidate": lambda a, info: world_of(info).candidates[a.candidate_id],
+    "candidate": lambda a, info: seen_through(world_of(info).candidates[a.candidate_id], a),
     "associatedPositionProfile": lambda a, info: world_of(info).jobs.get(a.job_id),
     "candidateSources": lambda a, _: [{"name": "SEEK", "type": "SeekApplication"}],
     "qualifications": lambda a, _: [{"competencyName": name} for name in a.qualifications],
@@ -187,33 +203,6 @@ ATTACHMENT: dict[str, Resolver] = {
     "url": _attachment_url,
     "seekRoleCode": lambda r, _: r.role,
     "seekRole": lambda r, _: ROLE_ENUM.get(r.role or ""),
-}
-QUESTIONNAIRE: dict[str, Resolver] = {
-    "id": lambda q, _: _ident(q.id),
-    "hirer": lambda q, info: world_of(info).hirers[q.hirer_id],
-}
-COMPONENT: dict[str, Resolver] = {
-    "id": lambda c, _: _ident(c.id),
-    "componentTypeCode": lambda c, _: c.type_code,
-}
-QUESTION: dict[str, Resolver] = {
-    **COMPONENT,
-    "responseTypeCode": lambda c, _: c.response_type,
-    "responseChoice": lambda c, _: c.choices,
-}
-CONSENT: dict[str, Resolver] = {
-    **COMPONENT,
-    "privacyPolicyUrl": lambda c, _: {"url": c.privacy_policy_url},
-}
-CHOICE: dict[str, Resolver] = {
-    "id": lambda c, _: _ident(c.id),
-    "preferredIndicator": lambda c, _: c.preferred,
-    "selectedIndicator": lambda c, _: c.preferred,  # custom questions: always the same
-}
-RESPONSE: dict[str, Resolver] = {"componentTypeCode": lambda r, _: r.component.type_code}
-CONSENT_RESPONSE: dict[str, Resolver] = {
-    **RESPONSE,
-    "consentGivenIndicator": lambda r, _: r.consent_given,
 }
 
 
@@ -259,28 +248,16 @@ OBJECTS: dict[str, dict[str, Resolver]] = {
     "EducationDegree": {"degreeGrantedStatus": lambda d, _: d.granted_status},
     "Certification": CERTIFICATION,
     "Attachment": ATTACHMENT,
-    "ApplicationQuestionnaire": QUESTIONNAIRE,
-    "ApplicationQuestion": QUESTION,
-    "ApplicationPrivacyConsent": CONSENT,
-    "ApplicationQuestionChoice": CHOICE,
-    "ApplicationQuestionResponse": RESPONSE,
-    "ApplicationPrivacyConsentResponse": CONSENT_RESPONSE,
     "PostedPositionProfile": POSITION,
     "HiringOrganization": HIRER,
+    **questionnaire_resolvers.OBJECTS,
 }
-
-
-def _component_type(code: str) -> str:
-    return "ApplicationQuestion" if code == "Question" else "ApplicationPrivacyConsent"
 
 
 INTERFACES: dict[str, Resolver] = {
     "Event": lambda e, *_: f"{e.type_code}Event",
     "PositionProfile": lambda *_: "PostedPositionProfile",
-    "ApplicationQuestionnaireComponent": lambda c, *_: _component_type(c.type_code),
-    "ApplicationQuestionnaireComponentResponse": lambda r, *_: (
-        _component_type(r.component.type_code) + "Response"
-    ),
+    **questionnaire_resolvers.INTERFACES,
 }
 
 

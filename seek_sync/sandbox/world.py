@@ -2,9 +2,9 @@
 
 Everything is generated from one seed (`world_gen.py`); attachments are metadata only, their bytes
 are rendered by `files.py` on download. Run-time changes (new applications, a removed relationship
-or attachment, replayed events) take the world's lock and publish new containers (copy on write),
-so a reader never sees a dict or list change under it: it reads `world.events`,
-`world.applications`, ... once and keeps that snapshot.
+or attachment, replayed events, a deleted candidate or application: `world_deletion.py`) take the
+world's lock and publish new containers (copy on write), so a reader never sees a dict or list
+change under it: it reads `world.events`, `world.applications`, ... once and keeps that snapshot.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
+from seek_sync.sandbox import world_deletion
 from seek_sync.sandbox.questionnaire import Questionnaire, Submission
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class Candidate:
     id: str
     hirer_id: str
     person: Person  # shared by this person's candidates at other hirers
+    deleted: bool = False  # SEEK deleted the person: redacted (world_deletion.py)
 
 
 @dataclass
@@ -159,6 +161,7 @@ class Application:
     qualifications: list[str] = field(default_factory=list)
     submission: Submission | None = None
     attachments: list[AttachmentRecord] = field(default_factory=list)
+    deleted: bool = False  # SEEK deleted it or its candidate: redacted (world_deletion.py)
 
 
 @dataclass
@@ -268,6 +271,10 @@ class World:
             record = self.attachment(application_id, attachment_id)
             if record is not None:
                 record.removed = True
+
+    # SEEK deletes a candidate (the person, at every hirer) or one application: redacted, no event.
+    delete_candidate = world_deletion.delete_candidate
+    delete_application = world_deletion.delete_application
 
 
 def build_world(
