@@ -256,5 +256,14 @@ def dev(
             subprocess.run([str(bin_dir / command[0]), *command[1:]], check=False)
 
 
+def _register_privacy_commands() -> None:
+    from seek_sync.cli_privacy import export, purge
+
+    app.command()(purge)
+    app.command()(export)
+
+
+_register_privacy_commands()
+
 if __name__ == "__main__":
     app()

@@ -11,7 +11,7 @@ from seek_sync.assets.seek import (
     candidate_profiles,
     hirers,
 )
-from seek_sync.jobs import hirer_batch, hirer_sync, hirers_refresh
+from seek_sync.jobs import export_job, hirer_batch, hirer_sync, hirers_refresh, purge_job
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 from seek_sync.schedules import nightly_reconcile
 from seek_sync.sensors import seek_applications
@@ -31,7 +31,7 @@ defs = dg.Definitions(
         checks.no_uploads_stuck_in_accepted,
         checks.hirer_is_not_failing,
     ],
-    jobs=[hirer_batch, hirer_sync, hirers_refresh],
+    jobs=[hirer_batch, hirer_sync, hirers_refresh, purge_job, export_job],
     sensors=[seek_applications],
     schedules=[nightly_reconcile],
     resources={"seek_sync": SeekSyncResource(), "warehouse": WarehouseResource()},

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from seek_sync.ids import check_hirer_id
+from seek_sync.inbox_purge import buried
 from seek_sync.inbox_rows import (
     CALLBACK_FIELDS,
     EVENT_FIELDS,
@@ -97,6 +98,7 @@ class Inbox:
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
         conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA secure_delete = ON")  # a deleted row's bytes are zeroed (purges)
         with self._lock:
             self._connections.append(conn)
         return conn
@@ -143,6 +145,10 @@ class Inbox:
                     raise
                 time.sleep(0.05)
 
+    def connection(self) -> sqlite3.Connection:
+        """This thread's connection, outside any transaction (pragmas, VACUUM)."""
+        return self._conn()
+
     def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         return self._conn().execute(sql, params).fetchall()
 
@@ -158,8 +164,9 @@ class Inbox:
         check_hirers(events)
         received_at = utc_now()
         with self.transaction() as conn:
+            kept = [e for e in events if not buried(conn, e)]  # purged data never comes back
             before = conn.total_changes
-            conn.executemany(INSERT_EVENT, (to_row(e, EVENT_FIELDS, received_at) for e in events))
+            conn.executemany(INSERT_EVENT, (to_row(e, EVENT_FIELDS, received_at) for e in kept))
             added = conn.total_changes - before
             if cursor is not None:
                 self._set_cursor(conn, *cursor)

@@ -15,12 +15,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from seek_sync.ids import check_hirer_id
+from seek_sync.inbox_purge import TOMBSTONES
 
 UNKNOWN_HIRER = "unknown_hirer"
 Source = Literal["poll", "webhook"]
 _T = TypeVar("_T")
 
-SCHEMA = """
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, type_code TEXT NOT NULL,
     source TEXT NOT NULL CHECK (source IN ('poll', 'webhook')), hirer_id TEXT NOT NULL,
@@ -49,6 +51,9 @@ CREATE TABLE IF NOT EXISTS run_owners (
     run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, pid_started REAL NOT NULL, host TEXT NOT NULL,
     heartbeat_at REAL NOT NULL);
 """
+    + TOMBSTONES
+    + ";"
+)
 
 EVENT_FIELDS = (
     "event_id", "type_code", "source", "hirer_id", "profile_id", "candidate_id", "created_at"

@@ -3,6 +3,7 @@
 import dagster as dg
 
 from seek_sync.assets.batch import sync_hirers
+from seek_sync.assets.privacy import export_data, purge_data
 
 HIRER_ASSETS = (
     "application_events",
@@ -34,3 +35,21 @@ hirers_refresh = dg.define_asset_job(
 )
 def hirer_batch() -> None:
     sync_hirers()
+
+
+@dg.job(
+    name="purge",
+    executor_def=dg.in_process_executor,
+    description="Remove a hirer's, a candidate's or an email's data everywhere, with an audit row.",
+)
+def purge_job() -> None:
+    purge_data()
+
+
+@dg.job(
+    name="export",
+    executor_def=dg.in_process_executor,
+    description="Everything held about one person (an access request), written to one archive.",
+)
+def export_job() -> None:
+    export_data()

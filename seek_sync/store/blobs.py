@@ -57,6 +57,20 @@ class BlobStore:
     def size(self, key: str) -> int:
         return int(self.fs.size(self.path(key)))
 
+    def delete(self, key: str) -> int:
+        """Remove one blob; returns the bytes it held (0 if it was not there)."""
+        if not self.exists(key):
+            return 0
+        size = self.size(key)
+        self.fs.rm(self.path(key))
+        return size
+
+    def delete_hirer(self, hirer_id: str) -> None:
+        """Remove the hirer's whole prefix (a hirer purge)."""
+        prefix = self.path(hirer_prefix(hirer_id))
+        if self.fs.exists(prefix):
+            self.fs.rm(prefix, recursive=True)
+
     def sweep_temp(self, hirer_id: str) -> int:
         """Remove the hirer's temporary blobs: downloads a killed process left half-written.
 

@@ -18,6 +18,8 @@ import duckdb
 import pandas as pd
 import tenacity
 
+from seek_sync.store.rebuild import file_lock, rebuild
+
 log = logging.getLogger("seek_sync.store")
 
 TABLES: dict[str, str] = {
@@ -131,14 +133,29 @@ class Warehouse:
             manager = opener()
             return manager, manager.__enter__()
 
-        manager, connection = retrying(enter)
-        try:
-            if not read_only and not self._schema_ready:
+        with file_lock(self.path, exclusive=False):  # never open while a purge swaps the file
+            manager, connection = retrying(enter)
+            try:
+                if not read_only and not self._schema_ready:
+                    ensure_schema(connection)
+                    self._schema_ready = True
+                yield connection
+            finally:
+                manager.__exit__(None, None, None)
+
+    @contextmanager
+    def exclusive(self, *, rewrite: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """The only connection to the file while it is held (a purge's deletions), after which
+        the file is rewritten (`rewrite`) so deleted rows are gone from its bytes (`rebuild`)."""
+        with file_lock(self.path, exclusive=True):
+            connection = duckdb.connect(str(self.path))
+            try:
                 ensure_schema(connection)
-                self._schema_ready = True
-            yield connection
-        finally:
-            manager.__exit__(None, None, None)
+                yield connection
+            finally:
+                connection.close()
+            if rewrite:
+                rebuild(self.path)
 
     def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         """Insert or replace a batch of rows in one transaction; returns the row count."""

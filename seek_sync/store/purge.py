@@ -1,0 +1,188 @@
+"""What a purge removes from the warehouse, found and deleted in one session (run steps only).
+
+A purge is selected by hirer, by SEEK candidate id, or by email (every candidate with that address,
+across hirers): it finds the profiles, their events, manifests, files (and the blobs only they
+use) and the ATS state, deletes those rows, and writes an audit row of ids and counts only (no
+name, email or file name: `purges`). Dagster-free; `pipeline/purge.py` drives it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import duckdb
+
+from seek_sync.store.warehouse import Reader
+
+AUDIT_TABLE = """
+CREATE TABLE IF NOT EXISTS purges (
+    purge_id VARCHAR PRIMARY KEY, purged_at TIMESTAMPTZ NOT NULL, kind VARCHAR NOT NULL,
+    reason VARCHAR, dry_run BOOLEAN NOT NULL, hirer_ids VARCHAR NOT NULL,
+    candidate_ids VARCHAR NOT NULL, counts VARCHAR NOT NULL)"""
+
+EMAILS = "$.candidate.person.communication.email[*].address"
+IN_LIST = "(SELECT UNNEST(?::VARCHAR[]))"
+
+
+@dataclass(frozen=True)
+class Selector:
+    """One of: a hirer, a SEEK candidate (optionally within one hirer), or an email address."""
+
+    hirer_id: str | None = None
+    candidate_id: str | None = None
+    email: str | None = None
+
+    def __post_init__(self) -> None:
+        chosen = [v for v in (self.candidate_id, self.email) if v]
+        if len(chosen) > 1 or not (chosen or self.hirer_id):
+            raise ValueError("choose one: a hirer, a candidate id, or an email address")
+
+    @property
+    def kind(self) -> str:
+        return "email" if self.email else "candidate" if self.candidate_id else "hirer"
+
+
+@dataclass
+class Found:
+    """The ids a purge removes (ids only: this is what the audit row and tombstones keep)."""
+
+    kind: str
+    hirer_ids: list[str] = field(default_factory=list)
+    candidate_ids: list[str] = field(default_factory=list)
+    profile_ids: list[str] = field(default_factory=list)
+    attachment_ids: list[str] = field(default_factory=list)
+    blobs: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (hirer, sha256) used by no one else
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def whole_hirer(self) -> bool:
+        return self.kind == "hirer"
+
+
+def _ids(db: Reader, sql: str, params: Sequence[Any]) -> list[str]:
+    frame = db.query(sql, params)
+    return sorted({str(v) for v in frame.iloc[:, 0].dropna()}) if not frame.empty else []
+
+
+def find(db: Reader, selector: Selector) -> Found:
+    """The rows the selector names, and the blobs nothing else refers to."""
+    found = Found(selector.kind)
+    hirer_filter = "AND hirer_id = ?" if selector.hirer_id else ""
+    hirer_param = [selector.hirer_id] if selector.hirer_id else []
+    if selector.kind == "hirer":
+        where, params = "hirer_id = ?", [selector.hirer_id]
+        found.hirer_ids = [str(selector.hirer_id)]
+    else:
+        if selector.email:
+            found.candidate_ids = _ids(
+                db,
+                "SELECT DISTINCT COALESCE(candidate_id, profile_id) FROM candidate_profiles "
+                f"WHERE list_contains(list_transform(json_extract_string(raw_json, '{EMAILS}'), "
+                f"lambda x: lower(x)), lower(?)) {hirer_filter}",
+                [selector.email, *hirer_param],
+            )
+        else:
+            found.candidate_ids = [str(selector.candidate_id)]
+        where = (
+            f"COALESCE(candidate_id, profile_id) IN (SELECT UNNEST(?::VARCHAR[])) {hirer_filter}"
+        )
+        params = [found.candidate_ids, *hirer_param]
+        found.hirer_ids = _ids(
+            db, f"SELECT hirer_id FROM candidate_profiles WHERE {where}", params
+        ) or sorted(set(hirer_param))
+    stored = _ids(db, f"SELECT profile_id FROM candidate_profiles WHERE {where}", params)
+    polled = _ids(db, f"SELECT profile_id FROM application_events WHERE {where}", params)
+    found.profile_ids = sorted({*stored, *polled})  # an event whose profile is not fetched yet
+    found.attachment_ids = _ids(
+        db,
+        "SELECT attachment_id FROM attachment_manifest "
+        "WHERE profile_id IN (SELECT UNNEST(?::VARCHAR[]))",
+        [found.profile_ids],
+    )
+    if found.whole_hirer:
+        found.attachment_ids = _ids(
+            db, "SELECT attachment_id FROM attachment_files WHERE hirer_id = ?", params
+        )
+    found.blobs = [
+        (str(h), str(s))
+        for h, s in db.query(
+            "SELECT DISTINCT f.hirer_id, f.sha256 FROM attachment_files f "
+            "WHERE f.attachment_id IN (SELECT UNNEST(?::VARCHAR[])) AND f.sha256 IS NOT NULL "
+            "AND NOT EXISTS (SELECT 1 FROM attachment_files o WHERE o.hirer_id = f.hirer_id "
+            "AND o.sha256 = f.sha256 AND o.attachment_id NOT IN (SELECT UNNEST(?::VARCHAR[])))",
+            [found.attachment_ids, found.attachment_ids],
+        ).itertuples(index=False)
+    ]
+    return found
+
+
+def _deletions(found: Found) -> list[tuple[str, str, list[Any]]]:
+    """(table, WHERE clause, parameters) for every row the purge removes."""
+    if found.whole_hirer:
+        return [(t, "hirer_id = ?", [found.hirer_ids[0]]) for t in TABLES_OF_A_HIRER]
+    profiles, attachments = [found.profile_ids], [found.attachment_ids]
+    in_list = "IN (SELECT UNNEST(?::VARCHAR[]))"
+    candidates = [found.candidate_ids, found.hirer_ids]
+    return [
+        ("application_events", f"profile_id {in_list}", profiles),
+        ("candidate_profiles", f"profile_id {in_list}", profiles),
+        ("attachment_manifest", f"attachment_id {in_list}", attachments),
+        ("attachment_files", f"attachment_id {in_list}", attachments),
+        ("ats_uploads", f"attachment_id {in_list}", attachments),
+        ("ats_candidates", f"seek_candidate_id {in_list} AND hirer_id {in_list}", candidates),
+    ]
+
+
+TABLES_OF_A_HIRER = (
+    "application_events",
+    "candidate_profiles",
+    "attachment_manifest",
+    "attachment_files",
+    "ats_uploads",
+    "ats_candidates",
+    "hirers",
+)
+
+
+def delete(
+    connection: duckdb.DuckDBPyConnection, found: Found, *, reason: str | None, dry_run: bool
+) -> str:
+    """Count (and unless `dry_run`, delete) the found rows and write the audit row, in one
+    transaction; returns the purge id."""
+    connection.execute(AUDIT_TABLE)
+    purge_id = "purge-" + uuid.uuid4().hex[:16]
+    connection.execute("BEGIN")
+    try:
+        for table, where, params in _deletions(found):
+            (count,) = connection.execute(  # type: ignore[misc]
+                f"SELECT COUNT(*) FROM {table} WHERE {where}", params
+            ).fetchone()
+            found.counts[table] = int(count)
+            if not dry_run and count:
+                connection.execute(f"DELETE FROM {table} WHERE {where}", params)
+        found.counts["blobs"] = len(found.blobs)
+        connection.execute(
+            "INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                purge_id,
+                datetime.now(UTC),
+                found.kind,
+                reason,
+                dry_run,
+                json.dumps(found.hirer_ids),
+                json.dumps(found.candidate_ids),
+                json.dumps(found.counts, sort_keys=True),
+            ],
+        )
+        connection.execute("COMMIT")
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    return purge_id
