@@ -11,9 +11,16 @@ from seek_sync.assets.seek import (
     candidate_profiles,
     hirers,
 )
-from seek_sync.jobs import export_job, hirer_batch, hirer_sync, hirers_refresh, purge_job
+from seek_sync.jobs import (
+    export_job,
+    hirer_batch,
+    hirer_sync,
+    hirers_refresh,
+    purge_job,
+    seek_deletions_job,
+)
 from seek_sync.resources import SeekSyncResource, WarehouseResource
-from seek_sync.schedules import nightly_reconcile
+from seek_sync.schedules import nightly_reconcile, seek_deletions_schedule
 from seek_sync.sensors import seek_applications
 
 defs = dg.Definitions(
@@ -31,8 +38,8 @@ defs = dg.Definitions(
         checks.no_uploads_stuck_in_accepted,
         checks.hirer_is_not_failing,
     ],
-    jobs=[hirer_batch, hirer_sync, hirers_refresh, purge_job, export_job],
+    jobs=[hirer_batch, hirer_sync, hirers_refresh, purge_job, export_job, seek_deletions_job],
     sensors=[seek_applications],
-    schedules=[nightly_reconcile],
+    schedules=[nightly_reconcile, seek_deletions_schedule],
     resources={"seek_sync": SeekSyncResource(), "warehouse": WarehouseResource()},
 )

@@ -4,6 +4,7 @@ import dagster as dg
 
 from seek_sync.assets.batch import sync_hirers
 from seek_sync.assets.privacy import export_data, purge_data
+from seek_sync.assets.redactions import follow_seek_deletions
 
 HIRER_ASSETS = (
     "application_events",
@@ -53,3 +54,12 @@ def purge_job() -> None:
 )
 def export_job() -> None:
     export_data()
+
+
+@dg.job(
+    name="seek_deletions",
+    executor_def=dg.in_process_executor,
+    description="Stored profiles re-read; those SEEK deleted (redacted) are purged here too.",
+)
+def seek_deletions_job() -> None:
+    follow_seek_deletions()

@@ -1,4 +1,5 @@
-"""`nightly_reconcile`: every active hirer once a night, retrying what is still open, in ranges."""
+"""Schedules: `nightly_reconcile` (every active hirer once a night, retrying what is still open,
+in ranges) and `seek_deletions_hourly` (profiles re-read for SEEK's deletions)."""
 
 import dagster as dg
 
@@ -63,3 +64,13 @@ def nightly_reconcile(
     when = context.scheduled_execution_time
     day = when.strftime("%Y-%m-%d") if when else "manual"
     return reconcile_requests(list(hirers), removed_hirers(seek_sync.inbox()), day)  # add order
+
+
+seek_deletions_schedule = dg.ScheduleDefinition(
+    name="seek_deletions_hourly",
+    job_name="seek_deletions",
+    cron_schedule="17 * * * *",
+    description="Each hour, the least recently checked profiles re-read for SEEK's deletions "
+    "(SEEK_SYNC_REDACTION_RECHECK_PER_RUN per run).",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)

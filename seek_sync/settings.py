@@ -186,6 +186,13 @@ class RunFields(SettingsBase):
     lease_stale_seconds: float = Field(default=120.0, gt=0)  # a holder on another host is dead
     lease_reservation_seconds: float = Field(default=600.0, gt=0)  # a queued run's reservation
     sync_interval_seconds: float = Field(default=30.0, gt=0)  # between ticks of `sync --loop`
+    # SEEK publishes no event when it deletes a candidate or an application: stored profiles are
+    # re-read, oldest check first, at most this many per run, each at most once per interval.
+    redaction_recheck_per_run: int = Field(default=500, ge=1)
+    redaction_recheck_hours: float = Field(default=24.0, gt=0)
+    # Also delete what we sent to the ATS when SEEK deletes it (Onderwijsregio only: Kombo's API
+    # has no attachment delete).
+    ats_delete_on_seek_deletion: bool = False
 
 
 class OnderwijsregioFields(SettingsBase):

@@ -198,6 +198,9 @@ class AtsTarget(Protocol):
     ) -> PushResult:
         """Learn outcomes: from callbacks where they came, else by reading the ATS back."""
 
+    async def withdraw(self, ats_id: str, ats_attachment_ids: Sequence[str]) -> str | None:
+        """Delete files we sent (SEEK deleted their application); None, or why it cannot."""
+
 
 def upload_record(
     kind: str, candidate: AtsCandidate, file: AtsFile, uploads: Mapping[str, UploadRecord]

@@ -297,6 +297,9 @@ class KomboTarget(Reporting):
                 warning.replace(file.filename, "<file name>")[:300],
             )
 
+    async def withdraw(self, ats_id: str, ats_attachment_ids: Sequence[str]) -> str | None:
+        return "Kombo's API has no attachment delete: remove the files in the ATS itself"
+
 
 def _not_landed(record: UploadRecord) -> None:
     """A send whose answer was lost, read back and not there: counted against the cap (retryable

@@ -289,6 +289,14 @@ class OnderwijsregioTarget(Reporting):
             record.failures += 1
             record.state, record.outcome_unknown, record.last_error = "failed", False, error
 
+    async def withdraw(self, ats_id: str, ats_attachment_ids: Sequence[str]) -> str | None:
+        """`DELETE /candidates/{id}/attachments` (a 202: applied later, like every mutation)."""
+        key = idempotency_key(KIND, "withdraw", ats_id, *sorted(ats_attachment_ids))
+        await self.client.delete_attachments(
+            ats_id, ats_attachment_ids, key=key, callback_url=self.callback_url
+        )
+        return None
+
     # --- outcomes -----------------------------------------------------------------------------
     async def reconcile(
         self,

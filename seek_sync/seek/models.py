@@ -156,6 +156,19 @@ class CandidateProfile(SeekModel):
     )
 
     @property
+    def redacted(self) -> bool:
+        """SEEK deleted the candidate or the application: names read "redacted", no family
+        name, no email, phone or attachments (seek-api.md §4)."""
+        person = self.candidate.person
+        return (
+            person.name.given == "redacted"
+            and person.name.family is None
+            and not person.communication.email
+            and not person.communication.phone
+            and not self.attachments
+        )
+
+    @property
     def hirer_id(self) -> str | None:
         position = self.associated_position_profile
         if position and position.position_organizations:

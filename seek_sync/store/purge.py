@@ -31,19 +31,23 @@ IN_LIST = "(SELECT UNNEST(?::VARCHAR[]))"
 
 @dataclass(frozen=True)
 class Selector:
-    """One of: a hirer, a SEEK candidate (optionally within one hirer), or an email address."""
+    """One of: a hirer, a SEEK candidate (optionally within one hirer), an email address, or
+    some applications by profile id (SEEK deleted them, or retention says they go)."""
 
     hirer_id: str | None = None
     candidate_id: str | None = None
     email: str | None = None
+    profile_ids: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        chosen = [v for v in (self.candidate_id, self.email) if v]
+        chosen = [v for v in (self.candidate_id, self.email, self.profile_ids) if v]
         if len(chosen) > 1 or not (chosen or self.hirer_id):
-            raise ValueError("choose one: a hirer, a candidate id, or an email address")
+            raise ValueError("choose one: a hirer, a candidate id, an email address or profiles")
 
     @property
     def kind(self) -> str:
+        if self.profile_ids:
+            return "profiles"
         return "email" if self.email else "candidate" if self.candidate_id else "hirer"
 
 
@@ -79,6 +83,12 @@ def find(db: Reader, selector: Selector) -> Found:
     if selector.kind == "hirer":
         where, params = "hirer_id = ?", [selector.hirer_id]
         found.hirer_ids = [str(selector.hirer_id)]
+    elif selector.kind == "profiles":  # the applications only: the candidate may have others
+        where, params = (
+            f"profile_id IN {IN_LIST} {hirer_filter}",
+            [selector.profile_ids, *hirer_param],
+        )
+        found.hirer_ids = _ids(db, f"SELECT hirer_id FROM candidate_profiles WHERE {where}", params)
     else:
         if selector.email:
             found.candidate_ids = _ids(
@@ -128,16 +138,19 @@ def _deletions(found: Found) -> list[tuple[str, str, list[Any]]]:
     if found.whole_hirer:
         return [(t, "hirer_id = ?", [found.hirer_ids[0]]) for t in TABLES_OF_A_HIRER]
     profiles, attachments = [found.profile_ids], [found.attachment_ids]
-    in_list = "IN (SELECT UNNEST(?::VARCHAR[]))"
-    candidates = [found.candidate_ids, found.hirer_ids]
-    return [
-        ("application_events", f"profile_id {in_list}", profiles),
-        ("candidate_profiles", f"profile_id {in_list}", profiles),
-        ("attachment_manifest", f"attachment_id {in_list}", attachments),
-        ("attachment_files", f"attachment_id {in_list}", attachments),
-        ("ats_uploads", f"attachment_id {in_list}", attachments),
-        ("ats_candidates", f"seek_candidate_id {in_list} AND hirer_id {in_list}", candidates),
+    rows = [
+        ("application_events", f"profile_id IN {IN_LIST}", profiles),
+        ("candidate_profiles", f"profile_id IN {IN_LIST}", profiles),
+        ("attachment_manifest", f"attachment_id IN {IN_LIST}", attachments),
+        ("attachment_files", f"attachment_id IN {IN_LIST}", attachments),
+        ("ats_uploads", f"attachment_id IN {IN_LIST}", attachments),
     ]
+    if (
+        found.candidate_ids
+    ):  # a whole candidate goes: their ATS record too (a profile purge keeps it)
+        where = f"seek_candidate_id IN {IN_LIST} AND hirer_id IN {IN_LIST}"
+        rows.append(("ats_candidates", where, [found.candidate_ids, found.hirer_ids]))
+    return rows
 
 
 TABLES_OF_A_HIRER = (

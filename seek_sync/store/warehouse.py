@@ -33,7 +33,8 @@ TABLES: dict[str, str] = {
     "candidate_profiles": """
         profile_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, candidate_id VARCHAR,
         job_reference VARCHAR, created_at TIMESTAMPTZ, status VARCHAR NOT NULL, error VARCHAR,
-        attachments INTEGER, raw_json VARCHAR, fetched_at TIMESTAMPTZ NOT NULL""",
+        attachments INTEGER, raw_json VARCHAR, fetched_at TIMESTAMPTZ NOT NULL,
+        checked_at TIMESTAMPTZ""",
     "attachment_manifest": """
         attachment_id VARCHAR PRIMARY KEY, hirer_id VARCHAR NOT NULL, profile_id VARCHAR NOT NULL,
         role VARCHAR, url VARCHAR NOT NULL, descriptions VARCHAR""",
@@ -57,6 +58,7 @@ TABLES: dict[str, str] = {
 # on first open (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "ats_uploads": ("sent_at TIMESTAMPTZ", "key_sent_at TIMESTAMPTZ"),
+    "candidate_profiles": ("checked_at TIMESTAMPTZ",),  # last re-read for SEEK's deletions
 }
 
 

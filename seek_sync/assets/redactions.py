@@ -1,0 +1,64 @@
+"""`seek_deletions`: SEEK's deletions of candidates and applications followed through to our
+stores (and, with `SEEK_SYNC_ATS_DELETE_ON_SEEK_DELETION`, to the ATS); run on a schedule."""
+
+import asyncio
+from datetime import timedelta
+
+import dagster as dg
+
+from seek_sync.pipeline.hirer_run import HirerRunner, leases_for
+from seek_sync.pipeline.purge import PurgeReport, purge
+from seek_sync.pipeline.redactions import Recheck, recheck, withdraw
+from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runs import run_ended
+from seek_sync.store.purge import Selector
+
+REASON = "SEEK deleted the application"
+
+
+@dg.op(tags={"kind": "seek-sync"})
+def follow_seek_deletions(
+    context: dg.OpExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
+) -> dict[str, int]:
+    """Re-read the least recently checked profiles; purge the ones SEEK has redacted."""
+    settings = seek_sync.settings()
+    stores = seek_sync.stores(warehouse.open(settings))
+
+    async def check() -> Recheck:
+        async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
+            found = await recheck(
+                runner,
+                stores,
+                limit=settings.redaction_recheck_per_run,
+                every=timedelta(hours=settings.redaction_recheck_hours),
+            )
+            if found.redacted and settings.ats_delete_on_seek_deletion:
+                await withdraw(runner, stores, found.redacted, found)
+            return found
+
+    found = asyncio.run(check())
+    report: PurgeReport | None = None
+    if found.redacted:
+        report = purge(
+            stores,
+            leases_for(settings, stores.inbox),
+            Selector(profile_ids=tuple(found.redacted)),
+            owner=context.run_id,
+            reason=REASON,
+            ended=run_ended(context.instance),
+        )
+    counts = {
+        "checked": found.checked,
+        "not_read": found.errors,
+        "deleted_at_seek": len(found.redacted),
+        "ats_files_withdrawn": found.withdrawn,
+    }
+    context.add_output_metadata(
+        {
+            **counts,
+            "purge_id": report.purge_id if report else "",
+            "rows_removed": dg.MetadataValue.json(report.counts if report else {}),
+            "ats_not_withdrawn": dg.MetadataValue.json(found.not_withdrawn),
+        }
+    )
+    return counts
