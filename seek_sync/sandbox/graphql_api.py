@@ -180,7 +180,7 @@ ROOT: dict[str, Callable[..., Any]] = {
     "version": lambda *_: VERSION,
     "events": resolve_events,
     "event": resolve_event,
-    "candidateProfile": lambda _, info, id: profile_for(world_of(info), id),
+    "candidateProfile": lambda _, info, id: profile_for(world_of(info), id, count=True),
     "candidate": lambda _, info, id: candidate_for(world_of(info), id),
     "positionProfile": lambda _, info, id: job_for(world_of(info), id),
     "hiringOrganization": lambda _, info, id: hirer_for(world_of(info), id),

@@ -53,7 +53,9 @@ def world_of(info: Any) -> World:
 
 
 # --- access rules (shared by root fields and nested fields) -----------------------------------
-def profile_for(world: World, profile_id: str | None) -> Application | None:
+def profile_for(world: World, profile_id: str | None, *, count: bool = False) -> Application | None:
+    if count:  # a `candidateProfile` query (tests count what a client asked for, by id)
+        world.profile_reads[profile_id or ""] += 1
     application = world.applications.get(profile_id or "")
     if application is not None and not world.has_relationship(application.hirer_id):
         raise forbidden("candidate profile")

@@ -10,6 +10,7 @@ change under it: it reads `world.events`, `world.applications`, ... once and kee
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -187,6 +188,7 @@ class World:
         self.by_application_id: dict[str, Application] = {}
         self.events: list[StreamEvent] = []
         self.edge_cases: dict[str, tuple[str, str]] = {}  # name -> (application id, attachment id)
+        self.profile_reads: Counter[str] = Counter()  # candidateProfile queries per profile id
         self.lock = threading.RLock()
         self.generator: Generator | None = None
 

@@ -149,6 +149,9 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     assert person.secrets["email"].decode() not in repr(audit)
 
     # Nothing comes back: SEEK replays the person's events, ticks run, a backfill runs.
+    world = stack.sandbox.state.world
+    reads = sum(world.profile_reads[p] for p in person.profile_ids)
+    assert reads >= len(person.profile_ids)  # positive control: the counter sees our fetches
     downloads = stack.sandbox.state.log.counts().get("attachment", 0)
     uploads = stack.files_at_fakes()
     events = [e.event_id for e in inbox_of(stack).events_after(0)]  # the others'
@@ -160,7 +163,8 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     assert job.execute_in_process(
         instance=instance, partition_key=person.hirer_id, raise_on_error=False
     ).success
-    assert stack.sandbox.state.log.counts().get("attachment", 0) == downloads
+    assert sum(world.profile_reads[p] for p in person.profile_ids) == reads  # no profile fetch
+    assert stack.sandbox.state.log.counts().get("attachment", 0) == downloads  # no download
     assert stack.files_at_fakes() == uploads
     assert [e.event_id for e in inbox_of(stack).events_after(0)] == events
     assert _search(stack.home, person.secrets) == {}
