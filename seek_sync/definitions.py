@@ -17,10 +17,11 @@ from seek_sync.jobs import (
     hirer_sync,
     hirers_refresh,
     purge_job,
+    retention_job,
     seek_deletions_job,
 )
 from seek_sync.resources import SeekSyncResource, WarehouseResource
-from seek_sync.schedules import nightly_reconcile, seek_deletions_schedule
+from seek_sync.schedules import nightly_reconcile, retention_schedule, seek_deletions_schedule
 from seek_sync.sensors import seek_applications
 
 defs = dg.Definitions(
@@ -38,8 +39,16 @@ defs = dg.Definitions(
         checks.no_uploads_stuck_in_accepted,
         checks.hirer_is_not_failing,
     ],
-    jobs=[hirer_batch, hirer_sync, hirers_refresh, purge_job, export_job, seek_deletions_job],
+    jobs=[
+        hirer_batch,
+        hirer_sync,
+        hirers_refresh,
+        purge_job,
+        export_job,
+        seek_deletions_job,
+        retention_job,
+    ],
     sensors=[seek_applications],
-    schedules=[nightly_reconcile, seek_deletions_schedule],
+    schedules=[nightly_reconcile, seek_deletions_schedule, retention_schedule],
     resources={"seek_sync": SeekSyncResource(), "warehouse": WarehouseResource()},
 )

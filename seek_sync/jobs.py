@@ -5,6 +5,7 @@ import dagster as dg
 from seek_sync.assets.batch import sync_hirers
 from seek_sync.assets.privacy import export_data, purge_data
 from seek_sync.assets.redactions import follow_seek_deletions
+from seek_sync.assets.retention import apply_retention_limits
 
 HIRER_ASSETS = (
     "application_events",
@@ -63,3 +64,13 @@ def export_job() -> None:
 )
 def seek_deletions_job() -> None:
     follow_seek_deletions()
+
+
+@dg.job(
+    name="retention",
+    executor_def=dg.in_process_executor,
+    description="What is past its retention limit removed: files, profiles, removed hirers, "
+    "inbox rows, old runs.",
+)
+def retention_job() -> None:
+    apply_retention_limits()

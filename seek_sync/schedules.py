@@ -1,5 +1,6 @@
 """Schedules: `nightly_reconcile` (every active hirer once a night, retrying what is still open,
-in ranges) and `seek_deletions_hourly` (profiles re-read for SEEK's deletions)."""
+in ranges), `seek_deletions_hourly` (profiles re-read for SEEK's deletions) and
+`retention_daily` (what is past its retention limit removed)."""
 
 import dagster as dg
 
@@ -72,5 +73,16 @@ seek_deletions_schedule = dg.ScheduleDefinition(
     cron_schedule="17 * * * *",
     description="Each hour, the least recently checked profiles re-read for SEEK's deletions "
     "(SEEK_SYNC_REDACTION_RECHECK_PER_RUN per run).",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+
+
+retention_schedule = dg.ScheduleDefinition(
+    name="retention_daily",
+    job_name="retention",
+    cron_schedule="40 3 * * *",
+    execution_timezone="UTC",
+    description="Each night, what is past its retention limit removed (SEEK_SYNC_RETENTION_*): "
+    "confirmed files' blobs, old applications, removed hirers, inbox rows, old runs.",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )

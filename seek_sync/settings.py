@@ -236,6 +236,19 @@ class ReceiverLinkFields(SettingsBase):
     signed_url_ttl_seconds: int = Field(default=900, ge=1, le=86_400)
 
 
+class RetentionFields(SettingsBase):
+    """How long seek-sync keeps what it holds, in days (README "Personal data"): job `retention`."""
+
+    retention_file_days_after_confirmed: float = Field(default=30.0, ge=0)  # the ATS holds it
+    retention_profile_days: float = Field(default=180.0, ge=0)  # from the application's creation
+    retention_inbox_days: float = Field(default=30.0, ge=0)  # consumed events and callbacks
+    retention_run_history_days: float = Field(default=90.0, ge=0)  # finished Dagster runs
+    retention_removed_hirer_grace_days: float = Field(default=30.0, ge=0)  # then purged whole
+    # Applications one retention run purges at most (oldest first), in one purge: the inbox's
+    # deletion binds one SQLite variable per id (at most 32,766).
+    retention_profiles_per_run: int = Field(default=20_000, ge=1, le=30_000)
+
+
 class ReceiverSettings(ReceiverFields, HirerMapFields, BlobFields):
     """`seek-sync receiver serve`: no SEEK partner credential, no ATS key."""
 
@@ -247,6 +260,7 @@ class PollerSettings(SeekClientSettings, PollFields, HomeFields):
 class Settings(
     SeekClientSettings,
     RunFields,
+    RetentionFields,
     OnderwijsregioFields,
     KomboFields,
     ReceiverLinkFields,

@@ -18,8 +18,9 @@ from seek_sync.store.warehouse import Session, in_hirers
 
 STORED = "stored"
 # Outcomes that a later run cannot change by itself; `error` (network, 5xx) is retried every run
-# and `not_found` by the nightly reconcile.
-TERMINAL = ("stored", "refused", "too_large", "forbidden", "redirect", "not_found")
+# and `not_found` by the nightly reconcile. `expired`: retention deleted the blob after the ATS
+# confirmed the upload (never fetched or sent again).
+TERMINAL = ("stored", "refused", "too_large", "forbidden", "redirect", "not_found", "expired")
 
 
 def pending_files(

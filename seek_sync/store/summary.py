@@ -15,7 +15,8 @@ profiles AS (
     GROUP BY hirer_id),
 files AS (
     SELECT hirer_id, COUNT(*) FILTER (WHERE status = 'stored') AS files,
-           COUNT(*) FILTER (WHERE status <> 'stored') AS not_stored,
+           COUNT(*) FILTER (WHERE status NOT IN ('stored', 'expired')) AS not_stored,
+           COUNT(*) FILTER (WHERE status = 'expired') AS expired,
            CAST(COALESCE(SUM(bytes) FILTER (WHERE status = 'stored'), 0) AS BIGINT) AS bytes
     FROM attachment_files GROUP BY hirer_id),
 uploads AS (
@@ -28,6 +29,7 @@ uploads AS (
 SELECT h.hirer_id, h.target AS mapped_target, h.relationship,
        COALESCE(a.applications, 0) AS applications, COALESCE(p.profiles, 0) AS profiles,
        COALESCE(f.files, 0) AS files, COALESCE(f.not_stored, 0) AS not_stored,
+       COALESCE(f.expired, 0) AS expired,
        CAST(COALESCE(f.bytes, 0) AS BIGINT) AS bytes,
        COALESCE(u.confirmed, 0) AS confirmed, COALESCE(u.rejected, 0) AS rejected,
        COALESCE(u.failed, 0) AS failed, COALESCE(u.open, 0) AS open

@@ -174,8 +174,12 @@ def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
     _settle(stack, instance)
-    hirer = sorted(stack.targets)[0]
+    person = _pick(stack)
+    hirer = person.hirer_id
     instance.add_dynamic_partitions("hirer", [hirer])
+    _journal_a_dead_runs_row(stack, person)
+    found = {name for hits in _search(stack.home, person.secrets).values() for name in hits}
+    assert found == set(person.secrets)  # positive control
 
     def rows() -> dict[str, int]:
         with warehouse_of(stack).connect(read_only=True) as db:
@@ -196,6 +200,7 @@ def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
     done = CliRunner().invoke(app, ["purge", "--hirer", hirer, "--reason", "relationship ended"])
     assert done.exit_code == 0, done.output
     assert rows() == dict.fromkeys(held, 0)
+    assert _search(stack.home, person.secrets) == {}  # one of its applicants, gone from every byte
     assert not list((stack.home / "blobs").glob(blobs))
     inbox = inbox_of(stack)
     assert inbox.read("SELECT COUNT(*) AS n FROM events WHERE hirer_id = ?", (hirer,))[0]["n"] == 0
