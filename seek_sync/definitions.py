@@ -37,6 +37,7 @@ defs = dg.Definitions(
         checks.every_attachment_has_file_or_reason,
         checks.blobs_match_their_hash_and_hirer,
         checks.no_uploads_stuck_in_accepted,
+        checks.no_uploads_rejected_or_failed,
         checks.hirer_is_not_failing,
     ],
     jobs=[

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from seek_sync.assets.checks import evaluations
-from seek_sync.assets.metadata import report_metadata
+from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.ledger import HirerWork
 from seek_sync.pipeline.checks import FAILING_AFTER
 from seek_sync.pipeline.hirer_run import HirerPass, HirerRunner
@@ -45,6 +45,8 @@ def _log_pass(context: dg.OpExecutionContext, done: HirerPass, endpoints: str) -
                     metadata=report_metadata(report, endpoints) | extra,
                 )
             )
+    for report in done.reports:
+        log_reasons(context.log, report)
     if done.error:
         context.log.warning("hirer %s failed and stays owed: %s", done.hirer_id, done.error)
 

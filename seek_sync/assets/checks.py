@@ -1,5 +1,6 @@
-"""Asset checks: files accounted for, blobs intact under their own hirer, no stuck uploads, and
-no hirer failing pass after pass. The batched runs log the same evaluations per hirer."""
+"""Asset checks: files accounted for, blobs intact under their own hirer, no stuck uploads, no
+upload rejected or failed (by reason), and no hirer failing pass after pass. The batched runs
+log the same evaluations per hirer."""
 
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
@@ -13,6 +14,7 @@ from seek_sync.pipeline.checks import (
     blobs_match,
     files_accounted_for,
     keeps_failing,
+    not_sent,
     stuck_uploads,
 )
 from seek_sync.pipeline.hirer_run import HirerPass
@@ -89,6 +91,17 @@ def no_uploads_stuck_in_accepted(
 
 
 @dg.asset_check(asset="ats_uploads")
+def no_uploads_rejected_or_failed(
+    context: dg.AssetCheckExecutionContext,
+    seek_sync: SeekSyncResource,
+    warehouse: WarehouseResource,
+) -> dg.AssetCheckResult:
+    """No stored file was refused (`rejected`) or given up (`failed`); counts by reason."""
+    store = warehouse.open(seek_sync.settings())
+    return _result(not_sent(store, _hirers(context)), WARN)
+
+
+@dg.asset_check(asset="ats_uploads")
 def hirer_is_not_failing(
     context: dg.AssetCheckExecutionContext, seek_sync: SeekSyncResource
 ) -> dg.AssetCheckResult:
@@ -108,6 +121,7 @@ def evaluations(
         files = files_accounted_for(db, changed)
         blobs = blobs_match(db, stores.blobs, changed, since=since, rehash=False)
         stuck = stuck_uploads(db, changed, STUCK_AFTER)
+        unsent = not_sent(db, changed)
     error = dg.AssetCheckSeverity.ERROR
     for done in passes:
         hirer_id = done.hirer_id
@@ -120,6 +134,7 @@ def evaluations(
                 ("attachment_files", "every_attachment_has_file_or_reason", files[hirer_id], error),
                 ("attachment_files", "blobs_match_their_hash_and_hirer", blobs[hirer_id], error),
                 ("ats_uploads", "no_uploads_stuck_in_accepted", stuck[hirer_id], WARN),
+                ("ats_uploads", "no_uploads_rejected_or_failed", unsent[hirer_id], WARN),
             ]
         for asset, name, outcome, severity in found:
             yield dg.AssetCheckEvaluation(

@@ -7,7 +7,7 @@ The step also merges whatever a dead run journaled, before it reads the warehous
 
 import dagster as dg
 
-from seek_sync.assets.metadata import report_metadata
+from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
@@ -50,3 +50,4 @@ def record(
         context.add_asset_metadata(
             report_metadata(report, endpoints), asset_key=asset_key, partition_key=report.hirer_id
         )
+        log_reasons(context.log, report)

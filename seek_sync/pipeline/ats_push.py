@@ -247,6 +247,13 @@ async def sync_ats(
     return reports, errors
 
 
+def _reason(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(state, reason) of an upload not sent or given up; None for any other."""
+    if record.get("state") not in ("rejected", "failed"):
+        return None
+    return str(record["state"]), str(record.get("last_error") or "no reason recorded")[:200]
+
+
 def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, StageReport]:
     reports = StageReport("ats_candidates", hirer_id), StageReport("ats_uploads", hirer_id)
     for report, records, before in (
@@ -256,9 +263,14 @@ def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, 
         for key, record in records.items():
             dumped = record.model_dump()
             report.states[str(dumped["state"])] += 1
+            reason = _reason(dumped)
+            if reason:
+                report.reasons[reason] += 1
             if before.get(key) == dumped:
                 report.unchanged += 1
                 continue
+            if reason and (before.get(key) or {}).get("state") != dumped["state"]:
+                report.new_reasons[reason] += 1
             if key in before:
                 report.updated += 1
             else:

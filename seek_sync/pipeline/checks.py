@@ -116,6 +116,23 @@ def stuck_uploads(
     return _per_hirer(frame, hirer_ids, stuck, "state")
 
 
+def not_sent(db: Reader, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+    """Uploads `rejected` (never sent) or `failed` (given up), counted by state and reason."""
+    frame = db.query(
+        "SELECT hirer_id, attachment_id, state, COALESCE(last_error, 'no reason recorded') AS "
+        f"reason FROM ats_uploads WHERE {in_hirers()} AND state IN ('rejected', 'failed') "
+        "ORDER BY attachment_id",
+        [list(hirer_ids)],
+    )
+    out = {}
+    for hirer_id in hirer_ids:
+        mine = frame[frame["hirer_id"] == hirer_id]
+        keys = mine["state"] + ": " + mine["reason"].str.slice(0, 200)
+        counts = {str(k): int(n) for k, n in keys.value_counts().items()}
+        out[hirer_id] = CheckOutcome(mine.empty, len(mine), counts, list(mine["attachment_id"][:5]))
+    return out
+
+
 def keeps_failing(failures: int, at_least: int = FAILING_AFTER) -> CheckOutcome:
     """The hirer's last passes failed, or left items failing, `at_least` times in a row."""
     return CheckOutcome(failures < at_least, int(failures >= at_least), {"failures": failures})

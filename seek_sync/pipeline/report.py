@@ -24,6 +24,10 @@ class StageReport:
     states: Counter[str] = field(default_factory=Counter)
     preview: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # (state, reason) -> rows: the hirer's uploads not sent (`rejected`) or given up (`failed`),
+    # all of them; and those that came to it in this pass.
+    reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    new_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def add_preview(self, row: dict[str, Any]) -> None:
         if len(self.preview) < PREVIEW_ROWS:
