@@ -1,5 +1,7 @@
 # Two entry points: `make demo` and `make test`. The virtualenv is (re)built only when
-# pyproject.toml changes, tracked by a stamp file.
+# pyproject.toml changes (a new pin, dagster-dg-cli included), tracked by a stamp file.
+# `dg check defs` and `dagster definitions validate` load the code location from this directory
+# (workspace.yaml, [tool.dagster] and [tool.dg] in pyproject.toml), with no setting in the env.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
@@ -19,7 +21,8 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/dagster definitions validate -m seek_sync.definitions
+	$(BIN)/dg check defs
+	$(BIN)/dagster definitions validate
 	$(BIN)/pytest -q
 
 fmt: $(STAMP)

@@ -19,6 +19,7 @@ from seek_sync.settings import (
 )
 
 S = TypeVar("S", bound=SettingsBase)
+DEFINITIONS = "seek_sync.definitions"
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 sandbox_app = typer.Typer(no_args_is_help=True, help="The local fakes of SEEK and the ATSs.")
@@ -237,20 +238,27 @@ def dev(
 ) -> None:
     """The sandbox, the receiver and `dagster dev` (webserver + daemon) on the sandbox's data.
 
-    Starts from scratch each time (`.seek-sync/dev` is emptied): a new sandbox is a new SEEK.
+    Starts from scratch each time (`.seek-sync/dev` is emptied): a new sandbox is a new SEEK. The
+    stack's settings (SEEK_SYNC_*, DAGSTER_HOME) go to `.seek-sync/dev/env.sh` (0600): `source` it
+    in a second shell to launch runs (`dg launch`, `dagster asset materialize`) against this stack.
     """
     import shutil
     import subprocess
     from pathlib import Path
 
-    from seek_sync.local_stack import local_stack
+    from seek_sync.local_stack import WORKSPACE_YAML, dev_banner, dev_env_file, local_stack
 
     home = Path(".seek-sync/dev").resolve()
     shutil.rmtree(home, ignore_errors=True)
     with local_stack(home) as stack:
-        typer.echo(f"sandbox {stack.sandbox.base_url}  receiver {stack.receiver_url}")
-        typer.echo(f"DAGSTER_HOME={stack.dagster_home}  UI http://127.0.0.1:{port}")
-        command = ["dagster", "dev", "-m", "seek_sync.definitions", "-p", str(port)]
+        env_file = dev_env_file(stack)
+        for line in dev_banner(stack, env_file, port):
+            typer.echo(line)
+        # The project's workspace.yaml (same location name as `-m seek_sync.definitions`); service
+        # logs at INFO (the run processes' own event logs are unchanged).
+        target = ["-w", str(WORKSPACE_YAML)] if WORKSPACE_YAML.exists() else ["-m", DEFINITIONS]
+        command = ["dagster", "dev", *target, "-p", str(port), "--log-level", "info"]
+        command += ["--code-server-log-level", "warning"]
         bin_dir = Path(sys.executable).parent
         with contextlib.suppress(KeyboardInterrupt):
             subprocess.run([str(bin_dir / command[0]), *command[1:]], check=False)

@@ -3,18 +3,20 @@
 Used by `seek-sync demo`, `seek-sync dev` and the end-to-end tests. It starts the sandbox and the
 receiver in-process, writes a hirer -> ATS map for the sandbox's hirers (alternating Onderwijsregio
 and Kombo), points every `SEEK_SYNC_*` variable at the sandbox (restored on exit), and gives a
-`DAGSTER_HOME` holding the project's `dagster.yaml` (pool limits).
+`DAGSTER_HOME` holding the project's `dagster.yaml` (pool limits). `seek-sync dev` also writes that
+environment to an env file (`write_env_file`) so a second shell can launch runs against the stack.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,8 @@ from seek_sync.settings import Settings, load_receiver_settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
+WORKSPACE_YAML = PROJECT_ROOT / "workspace.yaml"
+ENV_FILE_NAME = "env.sh"
 OR_KEY_ENV, KOMBO_KEY_ENV = "SEEK_SYNC_SANDBOX_OR_API_KEY", "SEEK_SYNC_SANDBOX_KOMBO_API_KEY"
 
 
@@ -39,6 +43,8 @@ class LocalStack:
     home: Path
     dagster_home: Path
     targets: dict[str, str]  # hirer -> target kind
+    # Every variable the stack set (SEEK_SYNC_* and DAGSTER_HOME): what another process needs.
+    environment: dict[str, str] = field(default_factory=dict)
 
     @property
     def info(self) -> dict[str, Any]:
@@ -181,7 +187,55 @@ def local_stack(
                         home,
                         dhome,
                         {h: e["target"] for h, e in targets["hirers"].items()},
+                        env | more,
                     )
+
+
+def write_env_file(path: Path, environment: dict[str, str]) -> Path:
+    """`export KEY=value` lines (shell-quoted) for `source`, written owner-only (0600): the values
+    include the sandbox's credentials and the blob-URL signing key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [
+        "# Written by `seek-sync dev`: the settings of the running stack, for a second shell.",
+        "# Valid only while that `seek-sync dev` runs (a new start is a new sandbox and new keys).",
+        *(f"export {key}={shlex.quote(value)}" for key, value in sorted(environment.items())),
+    ]
+    path.unlink(missing_ok=True)  # a fresh file, so the mode below is the one it gets
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+    os.chmod(path, 0o600)  # whatever the umask
+    return path
+
+
+def dev_env_file(stack: LocalStack) -> Path:
+    """Write the stack's environment to `<home>/env.sh`; its path."""
+    return write_env_file(stack.home / ENV_FILE_NAME, stack.environment)
+
+
+def display_path(path: Path) -> str:
+    """`path` relative to the working directory when it is below it (what a user types)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def dev_banner(stack: LocalStack, env_file: Path, port: int) -> list[str]:
+    """What `seek-sync dev` prints: where things run and how a second shell joins. No secret
+    (URLs, paths and the hirer ids only; the credentials stay in the 0600 env file)."""
+    env_path = display_path(env_file)
+    hirer = next(iter(sorted(stack.targets)), "<hirer id>")
+    return [
+        f"sandbox {stack.sandbox.base_url}  receiver {stack.receiver_url}",
+        f"DAGSTER_HOME={stack.dagster_home}  UI http://127.0.0.1:{port}",
+        f"hirers: {', '.join(sorted(stack.targets))}",
+        f"settings for a second shell (0600): {env_path}",
+        f"  source {shlex.quote(env_path)}",
+        f"  dg launch --assets 'application_events*' --partition {hirer}",
+        f"  dagster asset materialize -m seek_sync.definitions --select 'application_events*'"
+        f" --partition {hirer}",
+    ]
 
 
 def sandbox_settings(info: dict[str, Any], home: Path, **overrides: Any) -> Settings:
