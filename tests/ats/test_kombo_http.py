@@ -7,7 +7,7 @@ import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -87,7 +87,9 @@ class World:
     http: httpx.AsyncClient
     target: KomboTarget
 
-    def make_target(self, api_key: str | None = None, write_concurrency: int = 8) -> KomboTarget:
+    def make_target(
+        self, api_key: str | None = None, write_concurrency: int = 8, attempts: int | None = None
+    ) -> KomboTarget:
         info = self.server.info()
         jobs = {ref: job_id(self.fake, ref) for ref in (JOB_A, JOB_B)}
         hirer = HirerTarget(
@@ -101,7 +103,10 @@ class World:
             base_url=info["kombo_url"],
             api_key=SecretStr(api_key or info["kombo_api_key"]),
             integration_id=info["kombo_integration_id"],
-            policy=RetryPolicy.from_settings(self.settings),
+            policy=replace(
+                RetryPolicy.from_settings(self.settings),
+                max_attempts=attempts or self.settings.retry_max_attempts,
+            ),
             write_concurrency=write_concurrency,
         )
         return KomboTarget(
@@ -352,7 +357,9 @@ async def test_many_uploads_at_once_all_confirmed(world: World, ours: int, cap: 
     world.fake.config.max_concurrent_writes = cap
     world.fake.slow_write(0.05)
     world.fake.peak_writes_in_flight = 0
-    target = world.make_target(write_concurrency=ours)
+    # Enough attempts that no file runs out of them while 12 writers share 4 slots, however
+    # slow the machine (the point is the cap, not the retry budget).
+    target = world.make_target(write_concurrency=ours, attempts=200)
     files = [stored_file(world, 100 + i, None, size=2000) for i in range(45)]
     result = await target.push(candidate(), files, None, {})
     assert [r.state for r in result.uploads] == ["confirmed"] * 45
