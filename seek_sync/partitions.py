@@ -3,3 +3,10 @@
 import dagster as dg
 
 hirer_partitions = dg.DynamicPartitionsDefinition(name="hirer")
+
+
+def drop_hirer_partition(instance: dg.DagsterInstance, hirer_id: str) -> None:
+    """A purged hirer's partition goes with its data; it comes back only if SEEK sends new
+    events for the hirer."""
+    if instance.has_dynamic_partition(hirer_partitions.name, hirer_id):
+        instance.delete_dynamic_partition(hirer_partitions.name, hirer_id)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from seek_sync.partitions import drop_hirer_partition
 from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.purge import PurgeReport, purge
 from seek_sync.resources import SeekSyncResource, WarehouseResource
@@ -72,7 +73,7 @@ def purge_data(
         ended=run_ended(context.instance),
     )
     if report.kind == "hirer" and not report.dry_run:
-        _drop_partition(context, report.hirer_ids[0])
+        drop_hirer_partition(context.instance, report.hirer_ids[0])
     context.add_output_metadata(
         {
             "purge_id": report.purge_id,
@@ -86,12 +87,6 @@ def purge_data(
         }
     )
     return report
-
-
-def _drop_partition(context: dg.OpExecutionContext, hirer_id: str) -> None:
-    """The hirer's partition goes with its data; it comes back only if SEEK sends new events."""
-    if context.instance.has_dynamic_partition("hirer", hirer_id):
-        context.instance.delete_dynamic_partition("hirer", hirer_id)
 
 
 @dg.op(tags={"kind": "seek-sync"})

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from seek_sync.partitions import drop_hirer_partition
 from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.retention import Limits, Removed, RetentionReport, apply_retention
 from seek_sync.resources import SeekSyncResource, WarehouseResource
@@ -67,8 +68,7 @@ def _log(context: dg.OpExecutionContext, report: RetentionReport, purged: list[s
                 )
             )
     for hirer_id in purged:
-        if context.instance.has_dynamic_partition("hirer", hirer_id):
-            context.instance.delete_dynamic_partition("hirer", hirer_id)
+        drop_hirer_partition(context.instance, hirer_id)
 
 
 @dg.op(tags={"kind": "seek-sync"})

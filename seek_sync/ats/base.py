@@ -105,6 +105,11 @@ class UploadRecord(BaseModel):
         self.outcome_unknown, self.last_error = False, reason
         self.state = "failed" if self.attempts >= max_sends else "pending"
 
+    def refused(self, reason: str) -> None:
+        """Refused at request time (the same payload would be refused again): `failed`."""
+        self.failures += 1
+        self.state, self.outcome_unknown, self.last_error = "failed", False, reason
+
     def not_applied(self, reason: str, max_sends: int, *, replay: bool) -> None:
         """Accepted, yet no outcome and no file after the wait: re-sent under the same key
         (`replay`) below the cap, else `failed` with the reason."""

@@ -167,8 +167,7 @@ class KomboTarget(Reporting):
                 reason = rejection(file, restrictions)
                 if reason:
                     record = records[file.attachment_id]
-                    record.state, record.last_error = "rejected", reason
-                    record.outcome_unknown = False
+                    record.rejected(reason)
                     todo.remove(file)
             if not todo and not reconciling:
                 return result
@@ -268,7 +267,7 @@ class KomboTarget(Reporting):
         except KomboCallError as error:
             record.last_error = str(error)
             if not (error.retryable or error.unknown):
-                record.state, record.failures = "failed", record.failures + 1
+                record.refused(str(error))
 
     async def _attempt(
         self, application_id: str, file: AtsFile, records: Mapping[str, UploadRecord]

@@ -285,9 +285,7 @@ class OnderwijsregioTarget(Reporting):
     def _failed(batch: Sequence[AtsFile], records: Mapping[str, UploadRecord], error: str) -> None:
         """Refused at request time: the same payload would be refused again."""
         for file in batch:
-            record = records[file.attachment_id]
-            record.failures += 1
-            record.state, record.outcome_unknown, record.last_error = "failed", False, error
+            records[file.attachment_id].refused(error)
 
     async def withdraw(self, ats_id: str, ats_attachment_ids: Sequence[str]) -> str | None:
         """`DELETE /candidates/{id}/attachments` (a 202: applied later, like every mutation)."""

@@ -26,14 +26,13 @@ from seek_sync.pipeline.ats_state import (
     Creates,
     Progress,
     claimed_ids,
-    records_of,
 )
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.seek.sniff import HEAD_BYTES
 from seek_sync.store.blobs import BlobStore
-from seek_sync.store.warehouse import Reader
+from seek_sync.store.warehouse import Reader, records_of
 
 
 def ats_candidate(hirer_id: str, row: dict[str, Any]) -> AtsCandidate:

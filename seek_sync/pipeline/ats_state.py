@@ -7,20 +7,13 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
-
-import pandas as pd
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, UploadRecord
 from seek_sync.pipeline.stores import Stores
-from seek_sync.store.warehouse import Reader
+from seek_sync.store.warehouse import Reader, records_of
 
 DONE = frozenset({"confirmed", "rejected", "failed"})  # terminal: never sent again
 WAITING = frozenset({"accepted"})
-
-
-def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
 
 
 class AtsState:

@@ -15,12 +15,11 @@ from typing import Any
 
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.purge import IN_LIST, Selector, find
-from seek_sync.store.warehouse import Reader
+from seek_sync.store.warehouse import Reader, records_of
 
 
 def _records(db: Reader, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    frame = db.query(sql, params)
-    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
+    return records_of(db.query(sql, params))
 
 
 def _json(value: Any) -> str:

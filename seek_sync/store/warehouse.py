@@ -240,3 +240,8 @@ def upsert_many(
 
 
 Reader = Warehouse | Session  # anything with .query(sql, params)
+
+
+def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A query's rows as dicts, missing values as None (not NaN or NaT)."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]

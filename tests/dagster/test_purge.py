@@ -18,6 +18,7 @@ from seek_sync.demo import DriveReport, drive_until_idle
 from seek_sync.driver import Driver
 from seek_sync.journal import Journal
 from seek_sync.local_stack import LocalStack
+from seek_sync.store.warehouse import records_of
 from tests.dagster.conftest import inbox_of, warehouse_of
 
 
@@ -98,7 +99,7 @@ def _journal_a_dead_runs_row(stack: LocalStack, person: Person) -> None:
         frame = db.execute(
             "SELECT * FROM candidate_profiles WHERE profile_id = ?", [person.profile_ids[0]]
         ).df()
-    row = frame.astype(object).where(frame.notna(), None).to_dict("records")[0]
+    row = records_of(frame)[0]
     Journal(inbox_of(stack)).record_tables({"candidate_profiles": [row]})
 
 
