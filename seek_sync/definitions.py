@@ -25,18 +25,21 @@ from seek_sync.schedules import nightly_reconcile, retention_schedule, seek_dele
 from seek_sync.sensors import seek_applications
 
 defs = dg.Definitions(
-    assets=[
-        hirers,
-        application_events,
-        candidate_profiles,
-        attachment_manifest,
-        attachment_files,
-        ats_push,
-    ],
+    # Each asset links to the function that computes it (the UI's "Code references").
+    assets=dg.with_source_code_references(
+        [
+            hirers,
+            application_events,
+            candidate_profiles,
+            attachment_manifest,
+            attachment_files,
+            ats_push,
+        ]
+    ),
     asset_checks=[
         checks.every_attachment_has_file_or_reason,
         checks.blobs_match_their_hash_and_hirer,
-        checks.no_uploads_stuck_in_accepted,
+        checks.oldest_unsettled_upload_is_recent,
         checks.no_uploads_rejected_or_failed,
         checks.hirer_is_not_failing,
     ],

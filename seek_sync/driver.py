@@ -27,7 +27,7 @@ import dagster as dg
 
 from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_batch
-from seek_sync.partitions import hirer_partitions
+from seek_sync.partitions import HIRERS_TAG, hirer_partitions
 from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.processes import Holder
 from seek_sync.settings import Settings, load_settings
@@ -137,7 +137,7 @@ class Driver:
             if request.job_name != hirer_batch.name and self._succeeded(run_key):
                 outcome.runs_already_done.append(run_key)
                 continue
-            outcome.hirers += int(request.tags.get("seek_sync/hirers", 0))
+            outcome.hirers += int(request.tags.get(HIRERS_TAG, 0))
             ok = self._execute(request)
             (outcome.runs_succeeded if ok else outcome.runs_failed).append(run_key)
         if data.cursor is not None:

@@ -10,6 +10,7 @@ callback URLs, inbox writes and Dagster partitions.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 SCHEMES = ("seekAnz", "global", "seekAnzPublicTest", "globalPublicTest")
 MAX_TOKEN_LENGTH = 64  # SEEK's are 8 characters; the cap only bounds what we store
@@ -44,3 +45,21 @@ def shown(value: object, limit: int = 40) -> str:
     characters of it, so a hostile id can neither forge log lines nor flood them."""
     text = ascii(value[:limit] if isinstance(value, str) else value)
     return text if len(text) <= 4 * limit + 2 else text[: 4 * limit] + "..."
+
+
+def hirer_token(hirer_id: str) -> str:
+    """The part of a hirer id that tells hirers apart (`93WyyF1h`); the prefix is shared."""
+    return hirer_id.rsplit(":", 1)[-1]
+
+
+def hirer_label(hirer_id: str, name: str | None, limit: int = 60) -> str:
+    """`Name (token)` for tags, previews and check metadata: the name SEEK gives the hirer with
+    control and format characters (bidi overrides) dropped and whitespace collapsed, at most
+    `limit` characters; just the token when there is no name."""
+    spaced = "".join(" " if c.isspace() else c for c in name or "")
+    clean = "".join(c for c in spaced if unicodedata.category(c)[0] != "C")
+    clean = " ".join(clean.split())
+    if len(clean) > limit:
+        clean = clean[: limit - 1] + "…"
+    token = hirer_token(hirer_id)
+    return f"{clean} ({token})" if clean else token

@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal, Self
@@ -177,8 +177,12 @@ class Inbox:
         return rows[0]["value"] if rows else None
 
     def set_cursor(self, name: str, value: str) -> None:
+        self.set_cursors({name: value})
+
+    def set_cursors(self, values: Mapping[str, str]) -> None:
         with self.transaction() as conn:
-            self._set_cursor(conn, name, value)
+            for name, value in values.items():
+                self._set_cursor(conn, name, value)
 
     @staticmethod
     def _set_cursor(conn: sqlite3.Connection, name: str, value: str) -> None:

@@ -208,6 +208,17 @@ def write_env_file(path: Path, environment: dict[str, str]) -> Path:
     return path
 
 
+DEV_RUN_LOGS = "python_logs:\n  python_log_level: INFO\n"
+
+
+def quiet_run_logs(home: Path) -> None:
+    """Runs in this Dagster home print at INFO (the dev log): their DEBUG events (`STEP_START`,
+    ...) stay in the event log and the UI. It is the instance's level of every run's console
+    logger, so it covers runs launched from the UI, the daemon and a second shell alike."""
+    with (home / "dagster.yaml").open("a", encoding="utf-8") as out:
+        out.write(DEV_RUN_LOGS)
+
+
 def dev_env_file(stack: LocalStack) -> Path:
     """Write the stack's environment to `<home>/env.sh`; its path."""
     return write_env_file(stack.home / ENV_FILE_NAME, stack.environment)

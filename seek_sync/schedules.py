@@ -2,12 +2,14 @@
 in ranges), `seek_deletions_hourly` (profiles re-read for SEEK's deletions) and
 `retention_daily` (what is past its retention limit removed)."""
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from seek_sync.assets.claims import HIRERS_PER_BACKFILL_RUN
 from seek_sync.jobs import hirer_sync
-from seek_sync.partitions import hirer_partitions
-from seek_sync.pipeline.hirers import removed_hirers
+from seek_sync.partitions import hirer_partitions, hirer_tags
+from seek_sync.pipeline.hirers import hirer_names, removed_hirers
 from seek_sync.resources import SeekSyncResource
 
 RECONCILE_CONFIG = {
@@ -22,7 +24,11 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def reconcile_requests(
-    hirer_ids: list[str], removed: set[str], day: str, per_run: int = HIRERS_PER_BACKFILL_RUN
+    hirer_ids: list[str],
+    removed: set[str],
+    day: str,
+    per_run: int = HIRERS_PER_BACKFILL_RUN,
+    names: Mapping[str, str] | None = None,
 ) -> list[dg.RunRequest]:
     """Runs over ranges of adjacent active hirers (partition order), at most `per_run` each: a
     night of N hirers launches about N / `per_run` runs, not N; a removed hirer splits a range."""
@@ -40,6 +46,7 @@ def reconcile_requests(
                 RANGE_START: group[0],
                 RANGE_END: group[-1],
                 "seek_sync/trigger": "nightly_reconcile",
+                **hirer_tags(group, names or {}),
             },
         )
         for group in ranges
@@ -64,7 +71,9 @@ def nightly_reconcile(
         return dg.SkipReason("no hirer partitions yet")
     when = context.scheduled_execution_time
     day = when.strftime("%Y-%m-%d") if when else "manual"
-    return reconcile_requests(list(hirers), removed_hirers(seek_sync.inbox()), day)  # add order
+    inbox = seek_sync.inbox()
+    removed, names = removed_hirers(inbox), hirer_names(inbox)
+    return reconcile_requests(list(hirers), removed, day, names=names)  # in the order added
 
 
 seek_deletions_schedule = dg.ScheduleDefinition(

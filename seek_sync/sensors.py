@@ -3,16 +3,17 @@
 import json
 import logging
 import time
+from collections.abc import Mapping
 
 import dagster as dg
 
 from seek_sync.ids import is_hirer_id, shown
 from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_batch, hirers_refresh
-from seek_sync.partitions import hirer_partitions
+from seek_sync.partitions import hirer_partitions, hirer_tags
 from seek_sync.pipeline.events import RELATIONSHIP_CHANGED
 from seek_sync.pipeline.hirer_run import leases_for
-from seek_sync.pipeline.hirers import refresh_relationships
+from seek_sync.pipeline.hirers import hirer_names, refresh_relationships
 from seek_sync.pipeline.ticks import TickPlan, plan_tick
 from seek_sync.poller import PollReport, poll
 from seek_sync.processes import Holder
@@ -50,8 +51,11 @@ def partition_keys(hirer_ids: list[str], log: logging.Logger) -> list[str]:
     return [h for h in hirer_ids if is_hirer_id(h)]
 
 
-def run_requests(plan: TickPlan, refresh_hirers: bool, seq: int) -> list[dg.RunRequest]:
-    """One `hirer_batch` run per planned batch of hirers (plus a hirers-table refresh)."""
+def run_requests(
+    plan: TickPlan, refresh_hirers: bool, seq: int, names: Mapping[str, str]
+) -> list[dg.RunRequest]:
+    """One `hirer_batch` run per planned batch of hirers, tagged with the hirers' names (plus a
+    hirers-table refresh)."""
     requests = [
         dg.RunRequest(
             run_key=run.run_key,
@@ -61,7 +65,7 @@ def run_requests(plan: TickPlan, refresh_hirers: bool, seq: int) -> list[dg.RunR
                     "sync_hirers": {"config": {"hirers": run.hirer_ids, "reserved_as": run.run_key}}
                 }
             },
-            tags={"seek_sync/hirers": str(len(run.hirer_ids))},
+            tags=hirer_tags(run.hirer_ids, names),
         )
         for run in plan.runs
     ]
@@ -114,7 +118,7 @@ def seek_applications(
         time.monotonic() - started,
     )
     seq = inbox.max_seq()
-    requests = run_requests(plan, bool(plan.new_hirers or changed), seq)
+    requests = run_requests(plan, bool(plan.new_hirers or changed), seq, hirer_names(inbox))
     if not requests and seq == seen:
         return dg.SkipReason(f"no hirer due ({len(plan.held)} held by live runs)")
     keys = partition_keys(plan.new_hirers, context.log)

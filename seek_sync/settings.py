@@ -186,6 +186,8 @@ class RunFields(SettingsBase):
     lease_stale_seconds: float = Field(default=120.0, gt=0)  # a holder on another host is dead
     lease_reservation_seconds: float = Field(default=600.0, gt=0)  # a queued run's reservation
     sync_interval_seconds: float = Field(default=30.0, gt=0)  # between ticks of `sync --loop`
+    # The `oldest_unsettled_upload_is_recent` check warns once a stored file waits this long.
+    unsettled_upload_warn_hours: float = Field(default=6.0, gt=0)
     # SEEK publishes no event when it deletes a candidate or an application: stored profiles are
     # re-read, oldest check first, at most this many per run, each at most once per interval.
     redaction_recheck_per_run: int = Field(default=500, ge=1)

@@ -16,8 +16,16 @@ from typing import Any
 import httpx
 import pytest
 
-from seek_sync.ids import InvalidHirerIdError, check_hirer_id, is_hirer_id, shown
+from seek_sync.ids import (
+    InvalidHirerIdError,
+    check_hirer_id,
+    hirer_label,
+    hirer_token,
+    is_hirer_id,
+    shown,
+)
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxCallback, InboxEvent
+from seek_sync.partitions import HIRERS_TAG, NAMES_TAG, NAMES_TAG_LIMIT, hirer_tags
 from seek_sync.poller import inbox_rows, poll
 from seek_sync.receiver import running_receiver
 from seek_sync.sandbox.config import SandboxConfig
@@ -192,3 +200,26 @@ def test_only_hirer_ids_become_partitions(caplog: pytest.LogCaptureFixture) -> N
         assert partition_keys([GOOD, HOSTILE, "../"], log) == [GOOD]
     assert len(caplog.records) == 2
     assert all(r.getMessage().isascii() for r in caplog.records)
+
+
+# --- how hirers are named in tags, previews and checks ------------------------------------------
+
+
+def test_hirer_labels_keep_the_distinguishing_token_and_drop_hostile_characters() -> None:
+    assert hirer_label(GOOD, "Acme Pty Ltd") == f"Acme Pty Ltd ({hirer_token(GOOD)})"
+    assert hirer_label(GOOD, None) == hirer_token(GOOD) == GOOD.rsplit(":", 1)[1]
+    hostile = hirer_label(GOOD, "Evil\u202eCorp\n\tLtd\x00")
+    assert hostile == f"EvilCorp Ltd ({hirer_token(GOOD)})"
+    long = hirer_label(GOOD, "x" * 500)
+    assert len(long) < 80 and long.endswith(f"… ({hirer_token(GOOD)})")
+
+
+def test_hirer_tags_name_every_hirer_within_the_tag_limit() -> None:
+    ids = [f"seekAnzPublicTest:organization:seek:H{i:03d}" for i in range(50)]
+    names = {h: f"Hirer number {i}" for i, h in enumerate(ids)}
+    tags = hirer_tags(ids[:2], names)
+    assert tags == {HIRERS_TAG: "2", NAMES_TAG: "Hirer number 0 (H000), Hirer number 1 (H001)"}
+    many = hirer_tags(ids, names)
+    assert many[HIRERS_TAG] == "50" and len(many[NAMES_TAG]) <= NAMES_TAG_LIMIT
+    assert many[NAMES_TAG].startswith("Hirer number 0 (H000), ")
+    assert many[NAMES_TAG].endswith("… (50 hirers)")

@@ -15,6 +15,7 @@ from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.ledger import HirerWork
 from seek_sync.pipeline.checks import FAILING_AFTER
 from seek_sync.pipeline.hirer_run import HirerPass, HirerRunner
+from seek_sync.pipeline.totals import describe
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
 
@@ -35,9 +36,11 @@ def ledger_metadata(work: HirerWork | None) -> dict[str, dg.MetadataValue]:
 
 
 def _log_pass(context: dg.OpExecutionContext, done: HirerPass, endpoints: str) -> None:
+    """A materialization of each stage the pass changed (with the hirer's totals, filled by
+    `describe`); an unchanged stage's latest materialization still tells its totals."""
     extra = ledger_metadata(done.work)
     for report in done.reports:
-        if report.new or report.updated or report.notes:
+        if report.changed:
             context.log_event(
                 dg.AssetMaterialization(
                     asset_key=report.stage,
@@ -70,9 +73,11 @@ def sync_hirers(
 
     passes, skipped = asyncio.run(run())
     endpoints = seek_sync.endpoints()
+    describe(stores, [r for done in passes for r in done.reports if r.changed])
     for done in passes:
         _log_pass(context, done, endpoints)
-    for evaluation in evaluations(stores, passes, since=started):
+    warn_after = settings.unsettled_upload_warn_hours
+    for evaluation in evaluations(stores, passes, since=started, warn_after_hours=warn_after):
         context.log_event(evaluation)
     failing = sorted(d.hirer_id for d in passes if d.work and d.work.failures >= FAILING_AFTER)
     failed = sorted(d.hirer_id for d in passes if d.error)

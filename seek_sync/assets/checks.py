@@ -1,54 +1,89 @@
-"""Asset checks: files accounted for, blobs intact under their own hirer, no stuck uploads, no
-upload rejected or failed (by reason), and no hirer failing pass after pass. The batched runs
-log the same evaluations per hirer."""
+"""Asset checks: files accounted for, blobs intact under their own hirer, no stored file waiting
+too long for its ATS, no upload rejected or failed (by reason), and no hirer failing pass after
+pass. Each result belongs to one hirer: checks are partitioned by hirer (a Dagster preview), a
+range run logs one evaluation per hirer plus a summary, and batched runs log theirs per hirer."""
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
 import dagster as dg
 
 from seek_sync.assets.files import attachment_files
+from seek_sync.ids import hirer_label
 from seek_sync.ledger import Ledger
+from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.checks import (
     CheckOutcome,
     blobs_match,
     files_accounted_for,
     keeps_failing,
     not_sent,
-    stuck_uploads,
+    unsettled_uploads,
 )
 from seek_sync.pipeline.hirer_run import HirerPass
+from seek_sync.pipeline.hirers import hirer_names
 from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
-STUCK_AFTER = timedelta(hours=6)
-WARN = dg.AssetCheckSeverity.WARN
+WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
+SUMMARY_SCHEMA = dg.TableSchema(
+    columns=[
+        dg.TableColumn("hirer", "string", description="name (token)"),
+        dg.TableColumn("failing", "int", description="rows that fail the check"),
+        dg.TableColumn("counts", "string"),
+    ]
+)
 
 
-def _metadata(outcome: CheckOutcome, hirer_id: str) -> dict[str, dg.MetadataValue]:
-    return {
-        "hirer": dg.MetadataValue.text(hirer_id),
+def _metadata(
+    outcome: CheckOutcome, hirer_id: str, name: str | None
+) -> dict[str, dg.MetadataValue]:
+    metadata: dict[str, dg.MetadataValue] = {
+        "hirer": dg.MetadataValue.text(hirer_label(hirer_id, name)),
+        "hirer_id": dg.MetadataValue.text(hirer_id),
         "failing": dg.MetadataValue.int(outcome.failing),
         "counts": dg.MetadataValue.json(outcome.counts),
         "examples": dg.MetadataValue.json(outcome.examples),
     }
+    return metadata | {k: dg.MetadataValue.float(v) for k, v in outcome.measures.items()}
 
 
 def _result(
+    context: dg.AssetCheckExecutionContext,
     outcomes: dict[str, CheckOutcome],
-    severity: dg.AssetCheckSeverity = dg.AssetCheckSeverity.ERROR,
+    names: Mapping[str, str],
+    severity: dg.AssetCheckSeverity = ERROR,
 ) -> dg.AssetCheckResult:
-    """One result for the step's hirers (one, or a range in a backfill): passed when all pass."""
+    """The step's hirer's result; in a range run (a backfill), each hirer's evaluation logged
+    under its own partition, and a summary (failing hirers by name) returned."""
     if len(outcomes) == 1:
         [(hirer_id, outcome)] = outcomes.items()
-        metadata = _metadata(outcome, hirer_id)
-    else:
-        failing = {h: o.failing for h, o in outcomes.items() if not o.passed}
-        metadata = {
-            "hirers": dg.MetadataValue.int(len(outcomes)),
-            "failing": dg.MetadataValue.int(sum(failing.values())),
-            "failing_hirers": dg.MetadataValue.json(failing),
-        }
+        metadata = _metadata(outcome, hirer_id, names.get(hirer_id))
+        return dg.AssetCheckResult(passed=outcome.passed, metadata=metadata, severity=severity)
+    [spec] = context.check_specs
+    for hirer_id, outcome in outcomes.items():
+        context.op_execution_context.log_event(
+            dg.AssetCheckEvaluation(
+                asset_key=spec.asset_key,
+                check_name=spec.name,
+                passed=outcome.passed,
+                metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
+                severity=severity,
+                partition=hirer_id,
+            )
+        )
+    failing = [
+        dg.TableRecord(
+            {"hirer": hirer_label(h, names.get(h)), "failing": o.failing, "counts": str(o.counts)}
+        )
+        for h, o in outcomes.items()
+        if not o.passed
+    ]
+    metadata = {
+        "hirers": dg.MetadataValue.int(len(outcomes)),
+        "failing": dg.MetadataValue.int(sum(o.failing for o in outcomes.values())),
+        "failing_hirers": dg.MetadataValue.table(failing, schema=SUMMARY_SCHEMA),
+    }
     passed = all(o.passed for o in outcomes.values())
     return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
 
@@ -57,7 +92,7 @@ def _hirers(context: dg.AssetCheckExecutionContext) -> list[str]:
     return list(context.op_execution_context.partition_keys)
 
 
-@dg.asset_check(asset=attachment_files, blocking=True)
+@dg.asset_check(asset=attachment_files, blocking=True, partitions_def=hirer_partitions)
 def every_attachment_has_file_or_reason(
     context: dg.AssetCheckExecutionContext,
     seek_sync: SeekSyncResource,
@@ -65,10 +100,11 @@ def every_attachment_has_file_or_reason(
 ) -> dg.AssetCheckResult:
     """Each manifest attachment has a stored file or a recorded reason why not."""
     store = warehouse.open(seek_sync.settings())
-    return _result(files_accounted_for(store, _hirers(context)))
+    outcomes = files_accounted_for(store, _hirers(context))
+    return _result(context, outcomes, hirer_names(seek_sync.inbox()))
 
 
-@dg.asset_check(asset=attachment_files, blocking=True)
+@dg.asset_check(asset=attachment_files, blocking=True, partitions_def=hirer_partitions)
 def blobs_match_their_hash_and_hirer(
     context: dg.AssetCheckExecutionContext,
     seek_sync: SeekSyncResource,
@@ -76,21 +112,27 @@ def blobs_match_their_hash_and_hirer(
 ) -> dg.AssetCheckResult:
     """Each stored file's blob is under its own hirer's prefix and hashes to its SHA-256."""
     store = warehouse.open(seek_sync.settings())
-    return _result(blobs_match(store, seek_sync.blobs(), _hirers(context)))
+    outcomes = blobs_match(store, seek_sync.blobs(), _hirers(context))
+    return _result(context, outcomes, hirer_names(seek_sync.inbox()))
 
 
-@dg.asset_check(asset="ats_uploads")
-def no_uploads_stuck_in_accepted(
+@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
+def oldest_unsettled_upload_is_recent(
     context: dg.AssetCheckExecutionContext,
     seek_sync: SeekSyncResource,
     warehouse: WarehouseResource,
 ) -> dg.AssetCheckResult:
-    """No upload waits in `accepted` (no callback, no read-back) for more than six hours."""
-    store = warehouse.open(seek_sync.settings())
-    return _result(stuck_uploads(store, _hirers(context), STUCK_AFTER), WARN)
+    """No stored file has waited to settle in its ATS longer than the limit (default 6 h)."""
+    settings = seek_sync.settings()
+    outcomes = unsettled_uploads(
+        warehouse.open(settings),
+        _hirers(context),
+        timedelta(hours=settings.unsettled_upload_warn_hours),
+    )
+    return _result(context, outcomes, hirer_names(seek_sync.inbox()), WARN)
 
 
-@dg.asset_check(asset="ats_uploads")
+@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
 def no_uploads_rejected_or_failed(
     context: dg.AssetCheckExecutionContext,
     seek_sync: SeekSyncResource,
@@ -98,20 +140,22 @@ def no_uploads_rejected_or_failed(
 ) -> dg.AssetCheckResult:
     """No stored file was refused (`rejected`) or given up (`failed`); counts by reason."""
     store = warehouse.open(seek_sync.settings())
-    return _result(not_sent(store, _hirers(context)), WARN)
+    return _result(context, not_sent(store, _hirers(context)), hirer_names(seek_sync.inbox()), WARN)
 
 
-@dg.asset_check(asset="ats_uploads")
+@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
 def hirer_is_not_failing(
     context: dg.AssetCheckExecutionContext, seek_sync: SeekSyncResource
 ) -> dg.AssetCheckResult:
     """The hirer's recent passes did not fail (or leave items failing) three times in a row."""
-    work = Ledger(seek_sync.inbox()).rows_for(_hirers(context))
-    return _result({h: keeps_failing(w.failures) for h, w in work.items()}, WARN)
+    inbox = seek_sync.inbox()
+    work = Ledger(inbox).rows_for(_hirers(context))
+    outcomes = {h: keeps_failing(w.failures) for h, w in work.items()}
+    return _result(context, outcomes, hirer_names(inbox), WARN)
 
 
 def evaluations(
-    stores: Stores, passes: Sequence[HirerPass], *, since: datetime
+    stores: Stores, passes: Sequence[HirerPass], *, since: datetime, warn_after_hours: float
 ) -> Iterator[dg.AssetCheckEvaluation]:
     """The checks of a batched run's passes, in one warehouse session: the failing check for
     every hirer; the data checks for hirers the pass changed (their new blobs: present, under
@@ -120,9 +164,9 @@ def evaluations(
     with stores.warehouse.session() as db:
         files = files_accounted_for(db, changed)
         blobs = blobs_match(db, stores.blobs, changed, since=since, rehash=False)
-        stuck = stuck_uploads(db, changed, STUCK_AFTER)
+        unsettled = unsettled_uploads(db, changed, timedelta(hours=warn_after_hours))
         unsent = not_sent(db, changed)
-    error = dg.AssetCheckSeverity.ERROR
+    names = hirer_names(stores.inbox)
     for done in passes:
         hirer_id = done.hirer_id
         found: list[tuple[str, str, CheckOutcome, dg.AssetCheckSeverity]] = []
@@ -131,9 +175,9 @@ def evaluations(
             found.append(("ats_uploads", "hirer_is_not_failing", failing, WARN))
         if hirer_id in files:
             found += [
-                ("attachment_files", "every_attachment_has_file_or_reason", files[hirer_id], error),
-                ("attachment_files", "blobs_match_their_hash_and_hirer", blobs[hirer_id], error),
-                ("ats_uploads", "no_uploads_stuck_in_accepted", stuck[hirer_id], WARN),
+                ("attachment_files", "every_attachment_has_file_or_reason", files[hirer_id], ERROR),
+                ("attachment_files", "blobs_match_their_hash_and_hirer", blobs[hirer_id], ERROR),
+                ("ats_uploads", "oldest_unsettled_upload_is_recent", unsettled[hirer_id], WARN),
                 ("ats_uploads", "no_uploads_rejected_or_failed", unsent[hirer_id], WARN),
             ]
         for asset, name, outcome, severity in found:
@@ -141,7 +185,7 @@ def evaluations(
                 asset_key=dg.AssetKey(asset),
                 check_name=name,
                 passed=outcome.passed,
-                metadata=_metadata(outcome, hirer_id),
+                metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
                 severity=severity,
                 partition=hirer_id,
             )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from seek_sync.assets.catalog import OWNERS, table_metadata, tags
 from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
 from seek_sync.assets.metadata import result
 from seek_sync.partitions import hirer_partitions
@@ -21,7 +22,14 @@ class ProfilesConfig(dg.Config):
     refetch_settled: bool = False  # also re-fetch profiles SEEK answered not_found or forbidden
 
 
-@dg.asset(group_name="seek", pool="seek_api", kinds={"duckdb"})
+@dg.asset(
+    group_name="seek",
+    pool="seek_api",
+    kinds={"duckdb"},
+    metadata=table_metadata("hirers"),
+    owners=OWNERS,
+    tags=tags("hirers"),
+)
 def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every SEEK hirer seen in the inbox, with its relationship state and ATS target."""
     inbox, targets = seek_sync.inbox(), seek_sync.targets()
@@ -36,6 +44,9 @@ def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.Mate
     backfill_policy=BACKFILL_POLICY,
     deps=[hirers],
     kinds={"sqlite", "duckdb"},
+    metadata=table_metadata("application_events"),
+    owners=OWNERS,
+    tags=tags("application_events"),
 )
 def application_events(
     context: dg.AssetExecutionContext,
@@ -47,7 +58,7 @@ def application_events(
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
     upto = dict.fromkeys(hirer_ids, config.upto_seq) if config.upto_seq is not None else None
     reports = sync_events(stores.inbox, stores.warehouse, hirer_ids, upto=upto)
-    record(context, "application_events", list(reports.values()), seek_sync.endpoints())
+    record(context, "application_events", list(reports.values()), stores, seek_sync.endpoints())
     return dg.MaterializeResult()
 
 
@@ -58,6 +69,9 @@ def application_events(
     deps=[application_events],
     pool="seek_api",
     kinds={"graphql", "duckdb"},
+    metadata=table_metadata("candidate_profiles"),
+    owners=OWNERS,
+    tags=tags("candidate_profiles"),
 )
 def candidate_profiles(
     context: dg.AssetExecutionContext,
@@ -72,7 +86,7 @@ def candidate_profiles(
         return await sync_profiles(client, stores, hirer_ids, retry_settled=config.refetch_settled)
 
     reports = seek_sync.with_seek(fetch)
-    record(context, "candidate_profiles", list(reports.values()), seek_sync.endpoints())
+    record(context, "candidate_profiles", list(reports.values()), stores, seek_sync.endpoints())
     return dg.MaterializeResult()
 
 
@@ -82,6 +96,9 @@ def candidate_profiles(
     backfill_policy=BACKFILL_POLICY,
     deps=[candidate_profiles],
     kinds={"duckdb"},
+    metadata=table_metadata("attachment_manifest"),
+    owners=OWNERS,
+    tags=tags("attachment_manifest"),
 )
 def attachment_manifest(
     context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
@@ -89,5 +106,5 @@ def attachment_manifest(
     """One row per attachment of each stored profile: role, URL and descriptions."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
     reports = sync_manifest(stores.warehouse, hirer_ids)
-    record(context, "attachment_manifest", list(reports.values()), seek_sync.endpoints())
+    record(context, "attachment_manifest", list(reports.values()), stores, seek_sync.endpoints())
     return dg.MaterializeResult()

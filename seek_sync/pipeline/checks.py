@@ -26,6 +26,7 @@ class CheckOutcome:
     failing: int
     counts: dict[str, int] = field(default_factory=dict)
     examples: list[str] = field(default_factory=list)  # ids only
+    measures: dict[str, float] = field(default_factory=dict)  # e.g. the oldest item's age
 
 
 def _per_hirer(
@@ -103,17 +104,45 @@ def blobs_match(
     return out
 
 
-def stuck_uploads(
-    db: Reader, hirer_ids: Sequence[str], older_than: timedelta
+# Upload states never sent again: a stored file with none of these is still on its way.
+SETTLED_UPLOAD = ("confirmed", "rejected", "failed", "expired")
+_SETTLED_UPLOAD = ", ".join(f"'{s}'" for s in SETTLED_UPLOAD)
+
+
+def unsettled_uploads(
+    db: Reader, hirer_ids: Sequence[str], warn_after: timedelta
 ) -> dict[str, CheckOutcome]:
-    """Uploads still `accepted` (no confirmation) longer than `older_than`; counts per state."""
+    """The hirer's stored files not yet settled in its ATS (not pushed, pending or accepted), by
+    state, and how long the oldest has waited since it was stored; fails past `warn_after`. An
+    age, not a freshness expectation: a quiet hirer has nothing waiting and passes."""
     frame = db.query(
-        f"SELECT hirer_id, attachment_id, state, updated_at FROM ats_uploads WHERE {in_hirers()}",
+        "SELECT f.hirer_id, f.attachment_id, COALESCE(u.state, 'not_pushed') AS state, "
+        "f.downloaded_at AS since FROM attachment_files f "
+        "LEFT JOIN ats_uploads u ON u.attachment_id = f.attachment_id "
+        f"WHERE {in_hirers('f.hirer_id')} AND f.status = 'stored' AND NOT EXISTS ("
+        "SELECT 1 FROM ats_uploads d WHERE d.attachment_id = f.attachment_id "
+        f"AND d.state IN ({_SETTLED_UPLOAD})) ORDER BY since",
         [list(hirer_ids)],
     )
-    limit = datetime.now(UTC) - older_than
-    stuck = (frame["state"] == "accepted") & (frame["updated_at"] < limit)
-    return _per_hirer(frame, hirer_ids, stuck, "state")
+    now = datetime.now(UTC)
+    out = {}
+    for hirer_id in hirer_ids:
+        mine = frame[frame["hirer_id"] == hirer_id]
+        oldest = mine["since"].min() if not mine.empty else None
+        minutes = (now - oldest).total_seconds() / 60 if oldest is not None else 0.0
+        late = mine[mine["since"] < now - warn_after]
+        counts = {str(k): int(n) for k, n in mine["state"].value_counts().items()}
+        out[hirer_id] = CheckOutcome(
+            late.empty,
+            len(late),
+            counts,
+            list(late["attachment_id"][:5]),
+            {
+                "oldest_unsettled_minutes": round(minutes, 1),
+                "warn_after_minutes": warn_after.total_seconds() / 60,
+            },
+        )
+    return out
 
 
 def not_sent(db: Reader, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:

@@ -48,7 +48,7 @@ class HirerPass:
 
     @property
     def changed(self) -> bool:
-        return any(r.new or r.updated or r.notes for r in self.reports)
+        return any(r.changed for r in self.reports)
 
 
 def leases_for(settings: Settings, inbox: Inbox) -> Leases:

@@ -3,7 +3,8 @@
 A `HirerRelationshipChanged` event says only that something changed, so the current relationships
 are read from SEEK (`hiringOrganizations`) and each hirer's state is kept in the inbox (cursor rows
 `relationship:<hirer>`), where the sensor can read it without opening the warehouse. A removed
-hirer gets no new work; everything stored for it stays.
+hirer gets no new work; everything stored for it stays. Hirers' names (organisations, not people)
+are kept there too (`hirer_name:<hirer>`), for run tags and the UI.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from datetime import UTC, datetime
 
 from seek_sync.ats.targets import TargetMap, UnmappedHirerError
 from seek_sync.inbox import UNKNOWN_HIRER, Inbox
-from seek_sync.pipeline.report import StageReport
+from seek_sync.pipeline.report import StageReport, Totals
 from seek_sync.seek.client import SeekClient
 from seek_sync.store.warehouse import Warehouse
 
 RELATIONSHIP = "relationship:"
+NAME = "hirer_name:"
 ACTIVE, REMOVED = "active", "removed"
 
 
@@ -28,11 +30,17 @@ async def refresh_relationships(
     wanted = [h for h in hirer_ids if h != UNKNOWN_HIRER]
     if not wanted:
         return {}
-    related = {h.id.value for h in await client.hiring_organizations(application_export_only=True)}
-    states = {h: ACTIVE if h in related else REMOVED for h in wanted}
-    for hirer_id, state in states.items():
-        inbox.set_cursor(RELATIONSHIP + hirer_id, state)
+    related = await client.hiring_organizations(application_export_only=True)
+    ids = {h.id.value for h in related}
+    states = {h: ACTIVE if h in ids else REMOVED for h in wanted}
+    names = {NAME + h.id.value: h.name for h in related if h.id.value in states and h.name}
+    inbox.set_cursors({RELATIONSHIP + h: state for h, state in states.items()} | names)
     return states
+
+
+def hirer_names(inbox: Inbox) -> dict[str, str]:
+    """Every named hirer's name, as SEEK last told us."""
+    return inbox.cursors(NAME)
 
 
 def removed_hirers(inbox: Inbox) -> set[str]:
@@ -80,4 +88,6 @@ async def sync_hirers(
     report.new = sum(1 for r in rows if r["hirer_id"] not in before)
     report.updated = len(rows) - report.new
     warehouse.upsert("hirers", rows)
+    report.totals = Totals(rows=len(rows), states=dict(report.states))
+    inbox.set_cursors({NAME + r["hirer_id"]: r["name"] for r in rows if r["name"]})
     return report

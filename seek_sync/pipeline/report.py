@@ -12,6 +12,15 @@ PREVIEW_ROWS = 10
 
 
 @dataclass
+class Totals:
+    """Where the hirer stands in the stage's table: rows, rows per state, bytes stored."""
+
+    rows: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    bytes: int | None = None
+
+
+@dataclass
 class StageReport:
     """Counts, states and a small preview (ids, types and states; never names or emails)."""
 
@@ -28,6 +37,13 @@ class StageReport:
     # all of them; and those that came to it in this pass.
     reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     new_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
+    totals: Totals | None = None  # the hirer's current totals (`pipeline.totals.add_totals`)
+    hirer_name: str | None = None  # as SEEK names the hirer (an organisation, not a person)
+
+    @property
+    def changed(self) -> bool:
+        """The pass wrote something, or has something to say."""
+        return bool(self.new or self.updated or self.notes)
 
     def add_preview(self, row: dict[str, Any]) -> None:
         if len(self.preview) < PREVIEW_ROWS:

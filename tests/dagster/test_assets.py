@@ -27,7 +27,7 @@ STAGES: list[Any] = [
     checks.every_attachment_has_file_or_reason,
     checks.blobs_match_their_hash_and_hirer,
     ats_push,
-    checks.no_uploads_stuck_in_accepted,
+    checks.oldest_unsettled_upload_is_recent,
 ]
 
 

@@ -35,7 +35,7 @@ def test_uploads_kombo_refused_show_as_a_failed_check_with_their_reason(
     counts = failing[-1].metadata["counts"].value  # type: ignore[union-attr]
     assert sum(counts.values()) == 2
     assert all(k.startswith("failed: ") and "INPUT_INVALID" in k for k in counts), counts
-    hirer = failing[-1].metadata["hirer"].value  # type: ignore[union-attr]
+    hirer = failing[-1].metadata["hirer_id"].value  # type: ignore[union-attr]
     assert stack.targets[hirer] == "kombo"
     others = [ev for ev in evaluations if ev.check_name == CHECK and ev.passed]  # type: ignore[union-attr]
     assert others  # hirers with nothing refused pass

@@ -14,14 +14,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
+from seek_sync.definitions import defs
 from seek_sync.local_stack import (
     PROJECT_ROOT,
     WORKSPACE_YAML,
     LocalStack,
     dev_banner,
     dev_env_file,
+    quiet_run_logs,
     write_env_file,
 )
 
@@ -102,3 +105,21 @@ def test_dev_env_file_holds_the_stack_settings_and_banner_no_secret(stack: Local
     assert str(stack.info["client_secret"]) not in printed
     assert "source " in printed and "env.sh" in printed
     assert "dg launch --assets" in printed and "--partition" in printed
+
+
+def test_dev_runs_print_at_info_and_keep_their_events(
+    stack: LocalStack, capfd: pytest.CaptureFixture[str]
+) -> None:
+    quiet_run_logs(stack.dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        assert instance.python_log_level == "INFO"
+        result = defs.resolve_job_def("hirers_refresh").execute_in_process(instance=instance)
+        assert result.success
+        stored = {
+            e.dagster_event.event_type_value
+            for e in instance.all_logs(result.run_id)
+            if e.dagster_event is not None
+        }
+    printed = capfd.readouterr().err
+    assert {"STEP_START", "PIPELINE_SUCCESS"} <= stored  # still in the event log and the UI
+    assert "STEP_START" not in printed and "DEBUG" not in printed, printed[-2000:]

@@ -1,0 +1,155 @@
+"""What the UI shows of each hirer and dataset: totals on every materialization, the hirer's name
+in tags and previews, one check result per hirer (ranges too), and the catalog's schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import dagster as dg
+
+from seek_sync.assets.catalog import PERSONAL_DATA, column_schema
+from seek_sync.definitions import defs
+from seek_sync.ids import hirer_token
+from seek_sync.jobs import hirer_sync
+from seek_sync.local_stack import LocalStack
+from seek_sync.partitions import NAMES_TAG, hirer_partitions
+from seek_sync.pipeline.checks import unsettled_uploads
+from seek_sync.schedules import RANGE_END, RANGE_START
+from seek_sync.store.warehouse import TABLES, Warehouse
+from tests.dagster.conftest import warehouse_of
+from tests.dagster.test_purge import _settle
+
+PARTITIONED = [t for t in TABLES if t != "hirers"]
+
+
+def _latest(instance: dg.DagsterInstance, key: str, hirer: str) -> dict[str, object]:
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[hirer]), limit=1
+    ).records
+    assert records, (key, hirer)
+    materialization = records[0].asset_materialization
+    assert materialization is not None
+    return {k: v.value for k, v in materialization.metadata.items()}
+
+
+def _names(stack: LocalStack) -> dict[str, str]:
+    return {h.id: h.name for h in stack.sandbox.state.world.hirers.values()}
+
+
+def test_latest_materializations_carry_totals_names_and_run_tags(
+    stack: LocalStack, instance: dg.DagsterInstance
+) -> None:
+    _settle(stack, instance)
+    names = _names(stack)
+    hirers = list(instance.get_dynamic_partitions(hirer_partitions.name))
+    assert hirers
+    # A one-hirer run from the UI after everything settled: the pass changes nothing, and its
+    # materializations still say where the hirer stands.
+    quiet = hirers[0]
+    result = defs.resolve_job_def(hirer_sync.name).execute_in_process(
+        instance=instance, partition_key=quiet
+    )
+    assert result.success
+    run = instance.get_run_by_id(result.run_id)
+    assert run is not None and names[quiet] in run.tags[NAMES_TAG], run.tags
+
+    totals = warehouse_of(stack).query(
+        " UNION ALL ".join(
+            f"SELECT '{t}' AS t, hirer_id, COUNT(*) AS n FROM {t} GROUP BY ALL"
+            for t in ("ats_uploads", "attachment_files", "candidate_profiles")
+        )
+    )
+    for table, hirer_id, rows in totals.itertuples(index=False):
+        meta = _latest(instance, table, hirer_id)
+        assert meta["dagster/row_count"] == rows, (table, hirer_id, meta)
+        assert sum(meta["by_state"].values()) == rows  # type: ignore[attr-defined]
+        assert meta["hirer"] == f"{names[hirer_id]} ({hirer_token(hirer_id)})"
+        assert names[hirer_id] in str(meta["preview"])
+        if hirer_id == quiet:
+            assert meta["rows_new"] == 0 and rows > 0
+    stored = _latest(instance, "attachment_files", quiet)
+    assert stored["bytes_stored"] > 0 and str(stored["size_stored"]).endswith("B")  # type: ignore[operator]
+
+    sensor_runs = [r for r in instance.get_runs() if r.job_name == "hirer_batch"]
+    assert sensor_runs and all(NAMES_TAG in r.tags for r in sensor_runs)
+    assert any(names[h] in r.tags[NAMES_TAG] for r in sensor_runs for h in hirers)
+
+
+def test_a_range_run_records_each_hirers_check_under_its_partition(
+    stack: LocalStack, instance: dg.DagsterInstance
+) -> None:
+    _settle(stack, instance)
+    hirers = list(instance.get_dynamic_partitions(hirer_partitions.name))
+    assert len(hirers) >= 2
+    tags = {RANGE_START: hirers[0], RANGE_END: hirers[-1]}
+    result = defs.resolve_job_def(hirer_sync.name).execute_in_process(instance=instance, tags=tags)
+    assert result.success
+    evaluations = [
+        e.dagster_event.event_specific_data
+        for e in instance.all_logs(
+            result.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        )
+        if e.dagster_event is not None
+    ]
+    for check in ("no_uploads_rejected_or_failed", "oldest_unsettled_upload_is_recent"):
+        mine = [e for e in evaluations if e.check_name == check]  # type: ignore[union-attr]
+        by_partition = {e.partition: e for e in mine}  # type: ignore[union-attr]
+        assert set(by_partition) == {*hirers, None}, (check, set(by_partition))
+        for hirer_id in hirers:
+            meta = by_partition[hirer_id].metadata  # type: ignore[union-attr]
+            assert meta["hirer_id"].value == hirer_id
+        summary = by_partition[None].metadata  # type: ignore[union-attr]
+        assert summary["hirers"].value == len(hirers)
+
+
+def test_unsettled_uploads_age_flags_only_files_waiting_past_the_limit(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    now = datetime.now(UTC)
+    hirer, quiet = (
+        "seekAnzPublicTest:organization:seek:A1",
+        "seekAnzPublicTest:organization:seek:B2",
+    )
+    files = [
+        {"attachment_id": f"f{i}", "hirer_id": hirer, "status": "stored", "downloaded_at": at}
+        for i, at in enumerate([now - timedelta(hours=7), now - timedelta(hours=1), now])
+    ]
+    warehouse.upsert("attachment_files", files)
+    uploads = [
+        {"attachment_id": "f1", "target": "kombo", "hirer_id": hirer, "state": "accepted"},
+        {"attachment_id": "f2", "target": "kombo", "hirer_id": hirer, "state": "confirmed"},
+    ]
+    warehouse.upsert("ats_uploads", uploads)
+
+    outcomes = unsettled_uploads(warehouse, [hirer, quiet], timedelta(hours=6))
+    late = outcomes[hirer]
+    assert not late.passed and late.examples == ["f0"]
+    assert late.counts == {"not_pushed": 1, "accepted": 1}
+    assert 419 < late.measures["oldest_unsettled_minutes"] < 421
+    assert outcomes[quiet].passed and outcomes[quiet].measures["oldest_unsettled_minutes"] == 0
+
+    warehouse.upsert("ats_uploads", [{**uploads[0], "attachment_id": "f0", "state": "rejected"}])
+    assert unsettled_uploads(warehouse, [hirer], timedelta(hours=6))[hirer].passed
+
+
+def test_the_catalog_describes_each_table_as_the_warehouse_has_it(tmp_path: Path) -> None:
+    warehouse = Warehouse(tmp_path / "w.duckdb")
+    warehouse.query("SELECT 1")  # creates the tables
+    for table in TABLES:
+        spec = next(s for a in defs.assets for s in a.specs if s.key == dg.AssetKey(table))  # type: ignore[union-attr]
+        actual = warehouse.query(
+            "SELECT column_name, lower(data_type) AS type FROM information_schema.columns "
+            "WHERE table_name = ? ORDER BY ordinal_position",
+            [table],
+        )
+        schema = spec.metadata["dagster/column_schema"]
+        assert schema == column_schema(table)
+        assert [(c.name, c.type) for c in schema.columns] == [
+            (n, t.replace("timestamp with time zone", "timestamptz"))
+            for n, t in actual.itertuples(index=False)
+        ]
+        assert all(c.description for c in schema.columns), table
+        assert spec.owners == ["team:seek-sync"]
+        assert spec.tags.get("personal_data") == PERSONAL_DATA.get(table)
+        assert "dagster/code_references" in spec.metadata
+    assert PERSONAL_DATA["candidate_profiles"] == PERSONAL_DATA["attachment_files"] == "direct"
