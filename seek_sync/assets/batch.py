@@ -77,7 +77,10 @@ def sync_hirers(
     for done in passes:
         _log_pass(context, done, endpoints)
     warn_after = settings.unsettled_upload_warn_hours
-    for evaluation in evaluations(stores, passes, since=started, warn_after_hours=warn_after):
+    checked = evaluations(
+        context.instance, stores, passes, since=started, warn_after_hours=warn_after
+    )
+    for evaluation in checked:
         context.log_event(evaluation)
     failing = sorted(d.hirer_id for d in passes if d.work and d.work.failures >= FAILING_AFTER)
     failed = sorted(d.hirer_id for d in passes if d.error)

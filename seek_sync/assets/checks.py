@@ -8,6 +8,11 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
+# Not exported at the top level in 1.13; the type of `AssetCheckEvaluation`'s own field.
+from dagster._core.definitions.asset_checks.asset_check_evaluation import (
+    AssetCheckEvaluationTargetMaterializationData,
+)
+
 from seek_sync.assets.files import attachment_files
 from seek_sync.ids import hirer_label
 from seek_sync.ledger import Ledger
@@ -70,6 +75,7 @@ def _result(
                 metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
                 severity=severity,
                 partition=hirer_id,
+                target_materialization_data=_target(context.instance, spec.asset_key, hirer_id),
             )
         )
     failing = [
@@ -86,6 +92,23 @@ def _result(
     }
     passed = all(o.passed for o in outcomes.values())
     return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
+
+
+def _target(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, hirer_id: str
+) -> AssetCheckEvaluationTargetMaterializationData | None:
+    """The hirer's latest materialization of the asset, which an evaluation logged outside the
+    check's own step must name: the UI counts a partition's result only while it targets the
+    partition's latest materialization (else the partition shows as never checked)."""
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[hirer_id]), limit=1
+    ).records
+    if not records:
+        return None
+    latest = records[0]
+    return AssetCheckEvaluationTargetMaterializationData(
+        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
+    )
 
 
 def _hirers(context: dg.AssetCheckExecutionContext) -> list[str]:
@@ -155,7 +178,12 @@ def hirer_is_not_failing(
 
 
 def evaluations(
-    stores: Stores, passes: Sequence[HirerPass], *, since: datetime, warn_after_hours: float
+    instance: dg.DagsterInstance,
+    stores: Stores,
+    passes: Sequence[HirerPass],
+    *,
+    since: datetime,
+    warn_after_hours: float,
 ) -> Iterator[dg.AssetCheckEvaluation]:
     """The checks of a batched run's passes, in one warehouse session: the failing check for
     every hirer; the data checks for hirers the pass changed (their new blobs: present, under
@@ -188,4 +216,5 @@ def evaluations(
                 metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
                 severity=severity,
                 partition=hirer_id,
+                target_materialization_data=_target(instance, dg.AssetKey(asset), hirer_id),
             )

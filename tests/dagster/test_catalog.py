@@ -44,6 +44,7 @@ def test_latest_materializations_carry_totals_names_and_run_tags(
     names = _names(stack)
     hirers = list(instance.get_dynamic_partitions(hirer_partitions.name))
     assert hirers
+    _assert_current_per_hirer(instance, hirers)  # the batched runs' evaluations
     # A one-hirer run from the UI after everything settled: the pass changes nothing, and its
     # materializations still say where the hirer stands.
     quiet = hirers[0]
@@ -101,6 +102,17 @@ def test_a_range_run_records_each_hirers_check_under_its_partition(
             assert meta["hirer_id"].value == hirer_id
         summary = by_partition[None].metadata  # type: ignore[union-attr]
         assert summary["hirers"].value == len(hirers)
+    _assert_current_per_hirer(instance, hirers)
+
+
+def _assert_current_per_hirer(instance: dg.DagsterInstance, hirers: list[str]) -> None:
+    """What the check's Partitions tab shows: each hirer's latest result, on its latest
+    materialization (an evaluation that names no target counts as never checked)."""
+    for name in ("hirer_is_not_failing", "no_uploads_rejected_or_failed"):
+        key = dg.AssetCheckKey(dg.AssetKey("ats_uploads"), name)
+        infos = instance.event_log_storage.get_asset_check_partition_info([key])
+        current = {i.partition_key for i in infos if i.is_current}
+        assert current >= set(hirers), (name, set(hirers) - current)
 
 
 def test_unsettled_uploads_age_flags_only_files_waiting_past_the_limit(tmp_path: Path) -> None:
