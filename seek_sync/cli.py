@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -17,6 +17,9 @@ from seek_sync.settings import (
     SettingsError,
     load,
 )
+
+if TYPE_CHECKING:
+    from seek_sync.driver import TickOutcome
 
 S = TypeVar("S", bound=SettingsBase)
 DEFINITIONS = "seek_sync.definitions"
@@ -183,25 +186,38 @@ def sync(
     if not os.environ.get("DAGSTER_HOME"):
         _fail("DAGSTER_HOME is not set: the sync keeps its cursor and runs in that instance")
 
-    from seek_sync.driver import Driver, TickOutcome, dagster_instance
+    from seek_sync.driver import Driver, dagster_instance
     from seek_sync.logs import configure_logging
 
     configure_logging()
 
-    def report(outcome: TickOutcome) -> None:
-        typer.echo(
-            f"hirers added: {len(outcome.new_hirers)}; hirers synced: {outcome.hirers}; "
-            f"runs: {len(outcome.runs_succeeded)} ok, {len(outcome.runs_failed)} failed, "
-            f"{len(outcome.runs_already_done)} already done; {outcome.seconds:.2f} s"
-            + (f"; {outcome.skipped_reason}" if outcome.skipped_reason else "")
-        )
+    from seek_sync.progress import CommandProgress, LoopStatus
+
+    def report(outcome: TickOutcome, out: CommandProgress | None = None) -> None:
+        out = out or CommandProgress(mode="plain")
+        if not out.rich or outcome.ran or outcome.new_hirers:  # rich: idle ticks in the status
+            out.line(
+                f"hirers added: {len(outcome.new_hirers)}; hirers synced: {outcome.hirers}; "
+                f"runs: {len(outcome.runs_succeeded)} ok, {len(outcome.runs_failed)} failed, "
+                f"{len(outcome.runs_already_done)} already done; {outcome.seconds:.2f} s"
+                + (f"; {outcome.skipped_reason}" if outcome.skipped_reason else "")
+            )
         for run_key in outcome.runs_failed:
-            typer.echo(f"failed: {run_key}", err=True)
+            out.line(f"failed: {run_key}", err=True)
 
     with dagster_instance() as instance:
         driver = Driver(instance, settings=settings)
         if loop:
-            driver.loop(interval or settings.sync_interval_seconds, on_tick=report)
+            seconds = interval or settings.sync_interval_seconds
+            with CommandProgress() as progress:
+                status = LoopStatus(seconds)
+                progress.status(status.text)
+
+                def on_tick(outcome: TickOutcome) -> None:
+                    status.add(outcome)
+                    report(outcome, progress)
+
+                driver.loop(seconds, on_tick=on_tick)
             return
         outcome = driver.tick()
     report(outcome)
@@ -223,8 +239,10 @@ def bench(
     """The same workload through the library path and the Dagster path (`sync --loop`), each on
     its own sandbox process from an empty home, timed until settled at the fakes."""
     from seek_sync.bench.run import main_json, run_bench
+    from seek_sync.progress import CommandProgress
 
-    result = run_bench(applications, hirers, busy, seed, interval)
+    with CommandProgress(transient=True) as progress:  # on stderr: stdout is the result only
+        result = run_bench(applications, hirers, busy, seed, interval, progress)
     if as_json:
         typer.echo(main_json(result))
         return
@@ -235,23 +253,32 @@ def bench(
 @app.command()
 def dev(
     port: Annotated[int, typer.Option(help="Dagster UI port.")] = 3000,
+    home: Annotated[str, typer.Option(help="Stack home; emptied at start.")] = ".seek-sync/dev",
 ) -> None:
     """The sandbox, the receiver and `dagster dev` (webserver + daemon) on the sandbox's data.
 
-    Starts from scratch each time (`.seek-sync/dev` is emptied): a new sandbox is a new SEEK. The
-    stack's settings (SEEK_SYNC_*, DAGSTER_HOME) go to `.seek-sync/dev/env.sh` (0600): `source` it
-    in a second shell to launch runs (`dg launch`, `dagster asset materialize`) against this stack.
+    Starts from scratch each time (`.seek-sync/dev`, or `--home`, is emptied): a new sandbox is a
+    new SEEK. The stack's settings (SEEK_SYNC_*, DAGSTER_HOME) go to `env.sh` (0600) in that home:
+    `source` it in a second shell to launch runs (`dg launch`, `dagster asset materialize`) against
+    this stack.
     """
     import shutil
     import subprocess
     from pathlib import Path
 
-    from seek_sync.local_stack import WORKSPACE_YAML, dev_banner, dev_env_file, local_stack
+    from seek_sync.local_stack import (
+        WORKSPACE_YAML,
+        dev_banner,
+        dev_env_file,
+        local_stack,
+        quiet_run_logs,
+    )
 
-    home = Path(".seek-sync/dev").resolve()
-    shutil.rmtree(home, ignore_errors=True)
-    with local_stack(home) as stack:
+    stack_home = Path(home).resolve()
+    shutil.rmtree(stack_home, ignore_errors=True)
+    with local_stack(stack_home) as stack:
         env_file = dev_env_file(stack)
+        quiet_run_logs(stack.dagster_home)
         for line in dev_banner(stack, env_file, port):
             typer.echo(line)
         # The project's workspace.yaml (same location name as `-m seek_sync.definitions`); service

@@ -8,10 +8,21 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+    from seek_sync.progress import CommandProgress
+    from seek_sync.settings import Settings
 
 Hirer = Annotated[str | None, typer.Option("--hirer", help="A SEEK hirer id.")]
 Candidate = Annotated[
@@ -33,13 +44,14 @@ def _run(job: str, op: str, selection: dict[str, str | None], **config: Any) -> 
         Selector(selection["hirer"], selection["candidate"], selection["email"])
     except ValueError:
         _fail("choose one: --hirer, --candidate or --email (the last two optionally with --hirer)")
-    _load(Settings)  # one line for a missing setting, before Dagster starts
+    settings = _load(Settings)  # one line for a missing setting, before Dagster starts
     if not os.environ.get("DAGSTER_HOME"):
         _fail(f"DAGSTER_HOME is not set: the {job} runs as a Dagster run in that instance")
 
     from seek_sync.assets.privacy import hand_over_email
     from seek_sync.definitions import defs
     from seek_sync.driver import dagster_instance
+    from seek_sync.progress import CommandProgress
 
     email = selection["email"]
     config |= {
@@ -47,16 +59,71 @@ def _run(job: str, op: str, selection: dict[str, str | None], **config: Any) -> 
         "candidate_id": selection["candidate"] or "",
         "email_token": hand_over_email(email) if email else "",
     }
-    with dagster_instance() as instance:
-        result = defs.resolve_job_def(job).execute_in_process(
-            run_config={"ops": {op: {"config": config}}},
-            instance=instance,
-            raise_on_error=False,
-            tags={"seek_sync/trigger": f"cli {job}"},
-        )
+    held = _held(settings, selection["hirer"]) if job == "purge" else 0
+    run_id = str(uuid.uuid4())
+    with dagster_instance() as instance, CommandProgress(transient=True) as progress:
+        if held:
+            progress.step(f"{held} hirer(s) held by live runs: the purge waits for any it touches")
+        with _watching(instance, job, run_id, held, progress):
+            result = defs.resolve_job_def(job).execute_in_process(
+                run_config={"ops": {op: {"config": config}}},
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={"seek_sync/trigger": f"cli {job}"},
+            )
     if not result.success:
         _fail(f"the {job} run {result.run_id} failed; see it in the Dagster UI")
     return result.output_for_node(op)
+
+
+def _held(settings: Settings, hirer: str | None) -> int:
+    """Hirers live runs hold now (only `hirer`, when the purge names it). Read once, before the
+    run: nothing else of this process reads the inbox while the purge scrubs it."""
+    from seek_sync.inbox import Inbox
+    from seek_sync.pipeline.hirer_run import leases_for
+
+    with Inbox(settings.inbox_path) as inbox:  # type: ignore[arg-type]
+        live = leases_for(settings, inbox).live()
+    return len([h for h in live if hirer is None or h == hirer])
+
+
+@contextmanager
+def _watching(
+    instance: dg.DagsterInstance, job: str, run_id: str, held: int, progress: CommandProgress
+) -> Iterator[None]:
+    """The run's status, read from the instance while the run executes in this thread: a
+    spinner in a terminal, a line per change on stderr otherwise."""
+    from dagster import DagsterRunStatus
+
+    started, stop, seen = time.monotonic(), threading.Event(), ["launching"]
+
+    def text() -> str:
+        waits = f" · may wait for {held} held hirer(s)" if held and seen[-1] == "STARTED" else ""
+        return f"{job} run {run_id[:8]}: {seen[-1]}{waits} · {time.monotonic() - started:.0f} s"
+
+    def watch() -> None:
+        while True:
+            done = stop.wait(0.25)
+            run = instance.get_run_by_id(run_id)
+            status = "launching"
+            if run is not None and run.status != DagsterRunStatus.NOT_STARTED:
+                status = run.status.value
+            if status != seen[-1]:
+                seen.append(status)
+                if not progress.rich:
+                    progress.step(f"{job} run {run_id}: {status}")
+            if done:
+                return
+
+    progress.status(text)
+    watcher = threading.Thread(target=watch, name=f"{job}-run-status", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
 
 
 def purge(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack, local_stack
+from seek_sync.progress import CommandProgress
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.store.summary import per_hirer, rejections
 from seek_sync.store.warehouse import Warehouse
@@ -58,6 +59,29 @@ def drive_with_webhooks(
         f"{stack.receiver_url}/webhooks/seek", added, duplicate=True, reorder=True
     )
     drive_until_idle(driver, stack, drive)
+
+
+@dataclass
+class DemoStatus:
+    """The demo's live counts for the rich display, read from the in-process sandbox."""
+
+    stack: LocalStack
+    drive: DriveReport
+    kombo_before: int
+
+    def applications(self) -> tuple[int, int]:
+        """Mapped hirers' applications whose profile was fetched, of all of them."""
+        world = self.stack.sandbox.state.world
+        mapped = [a for a in list(world.applications.values()) if a.hirer_id in self.stack.targets]
+        return sum(1 for a in mapped if world.profile_reads[a.profile_id]), len(mapped)
+
+    def text(self) -> str:
+        downloads = self.stack.sandbox.count("attachment")
+        stored = sum(self.stack.files_at_fakes().values()) - self.kombo_before
+        return (
+            f"fetched · {downloads} downloaded · {stored} stored at the ATSs · "
+            f"{self.drive.ticks} ticks, {self.drive.runs} runs"
+        )
 
 
 def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
@@ -156,7 +180,9 @@ def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-s
         print(f"sandbox  {stack.sandbox.base_url}   receiver {stack.receiver_url}")
         for hirer_id, kind in stack.targets.items():
             print(f"  {hirer_id:<44} -> {kind}")
-        with dg.DagsterInstance.get() as instance:
+        with dg.DagsterInstance.get() as instance, CommandProgress() as progress:
+            status = DemoStatus(stack, drive, kombo_before)
+            progress.status(status.text, status.applications)
             driver = Driver(instance, log_level="WARNING")
             drive_with_webhooks(driver, stack, drive)
         warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]

@@ -29,6 +29,7 @@ from seek_sync.journal import Journal
 from seek_sync.ledger import Ledger
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.process_stack import ProcessStack, process_stack
+from seek_sync.progress import MODE_ENV, CommandProgress
 
 IDLE_LINE = "runs: 0 ok, 0 failed"
 
@@ -67,20 +68,44 @@ class PathResult:
         return out
 
 
-def settled(stack: ProcessStack, expected_hirers: int) -> bool:
+@dataclass
+class Settling:
+    """How far a path is from settled: its inbox's ledger and journal, then the fakes."""
+
+    expected: int  # hirers with applications
+    hirers: int = 0  # hirers a run has finished at least once
+    settled_hirers: int = 0  # of those, neither due nor waiting for a callback
+    due: int = 0
+    waiting: int = 0  # hirers with uploads waiting for a callback
+    journaled: int = 0  # rows not merged yet
+    idle: bool = False  # settled: all else done and the fakes have nothing in flight
+
+    def text(self) -> str:
+        if self.hirers >= self.expected and not (self.due or self.waiting or self.journaled):
+            return "the fakes finishing"
+        return f"{self.due} due · {self.waiting} waiting for callbacks · {self.journaled} journaled"
+
+
+def settling(stack: ProcessStack, expected_hirers: int) -> Settling:
     inbox = Inbox(Path(stack.env["SEEK_SYNC_HOME"]) / "inbox.sqlite3")
     try:
         ledger = Ledger(inbox)
         rows = ledger.rows()
-        if len(rows) < expected_hirers or Journal(inbox).pending():
-            return False
-        if ledger.due(exclude=removed_hirers(inbox)):
-            return False
-        if any(int(w.owed.get("waiting", 0) or 0) for w in rows.values()):
-            return False
+        due = {d.hirer_id for d in ledger.due(exclude=removed_hirers(inbox))}
+        waiting = {h for h, w in rows.items() if int(w.owed.get("waiting", 0) or 0)}
+        state = Settling(
+            expected_hirers,
+            hirers=len(rows),
+            settled_hirers=len(set(rows) - due - waiting),
+            due=len(due),
+            waiting=len(waiting),
+            journaled=Journal(inbox).pending(),
+        )
     finally:
         inbox.close()
-    return stack.idle()
+    if len(rows) >= expected_hirers and not (due or waiting or state.journaled):
+        state.idle = stack.idle()
+    return state
 
 
 def fake_counts(stack: ProcessStack) -> dict[str, int]:
@@ -101,10 +126,19 @@ def _hirers_with_applications(stack: ProcessStack) -> list[str]:
 
 
 def _wait(
-    stack: ProcessStack, process: subprocess.Popen[str], result: PathResult, hirers: int
+    stack: ProcessStack,
+    process: subprocess.Popen[str],
+    result: PathResult,
+    hirers: int,
+    progress: CommandProgress,
+    stage: str,
 ) -> None:
-    sandbox_pid = stack.sandbox.pid
-    while not settled(stack, hirers):
+    sandbox_pid, started = stack.sandbox.pid, time.perf_counter()
+    while not (state := settling(stack, hirers)).idle:
+        progress.status(
+            f"{stage}: {state.text()} · {time.perf_counter() - started:.0f} s",
+            (state.settled_hirers, max(hirers, state.hirers)),
+        )
         if process.poll() is not None:
             raise RuntimeError(f"the benchmarked process exited with {process.returncode}")
         result.peak_rss_mb = max(result.peak_rss_mb, peak_rss_mb(process.pid))
@@ -114,9 +148,16 @@ def _wait(
 
 
 def measure(
-    kind: str, home: Path, world: list[str], applications: int, busy: int | None, interval: float
+    kind: str,
+    home: Path,
+    world: list[str],
+    applications: int,
+    busy: int | None,
+    interval: float,
+    progress: CommandProgress | None = None,
 ) -> PathResult:
-    result = PathResult()
+    result, progress = PathResult(), progress or CommandProgress(mode="plain")
+    progress.step(f"{kind}: starting its sandbox and receiver")
     with process_stack(home, *world) as stack:
         log = open(home / f"{kind}.out", "w+")  # noqa: SIM115 - read back after the process ends
         if kind == "library":
@@ -132,18 +173,20 @@ def measure(
                 str(interval),
             ]
         known = _hirers_with_applications(stack)
+        progress.step(f"{kind}: running until settled at the fakes")
         started = time.perf_counter()
         process = subprocess.Popen(
             command,
-            env={**os.environ, **stack.env},
+            env={**os.environ, **stack.env, MODE_ENV: "plain"},  # its tick lines are parsed
             stdout=log,
             stderr=subprocess.DEVNULL,
             text=True,
         )
         try:
-            _wait(stack, process, result, len(known))
+            _wait(stack, process, result, len(known), progress, f"{kind}: settling")
             result.applications = int(stack.admin("GET", "/_sandbox/summary")["applications"])
             if busy:
+                progress.step(f"{kind}: {applications} new applications to {busy} hirer(s)")
                 chosen = known[:busy]
                 per = [applications // busy + (i < applications % busy) for i in range(busy)]
                 started = time.perf_counter()
@@ -153,9 +196,11 @@ def measure(
                             "POST", "/_sandbox/applications", {"count": count, "hirers": [hirer_id]}
                         )
                 result.applications = applications
-                _wait(stack, process, result, len(known))
+                _wait(stack, process, result, len(known), progress, f"{kind}: timed phase")
             result.seconds = time.perf_counter() - started
+            progress.status(f"{kind}: settled")
             if kind == "dagster":
+                progress.step(f"{kind}: a few idle ticks of the loop")
                 time.sleep(interval * 3.5)  # a few idle ticks of the long-lived process
         finally:
             process.terminate()
@@ -164,12 +209,14 @@ def measure(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=30)
-        print(
+        progress.line(
             f"{kind}: {result.applications} applications settled in {result.seconds:.1f} s",
-            file=sys.stderr,
+            err=True,
         )
         result.counts = fake_counts(stack)
+        progress.line(f"{kind}: at the fakes {result.counts}", err=True)
         if kind == "dagster":
+            progress.step(f"{kind}: a one-shot `seek-sync sync` (a cron tick)")
             log.seek(0)
             result.idle_tick_s = _idle_tick(log.read())
             result.cron_tick_s = _cron_tick(stack)
@@ -196,7 +243,12 @@ def _cron_tick(stack: ProcessStack) -> float:
 
 
 def run_bench(
-    applications: int, hirers: int, busy: int | None = None, seed: int = 7, interval: float = 1.0
+    applications: int,
+    hirers: int,
+    busy: int | None = None,
+    seed: int = 7,
+    interval: float = 1.0,
+    progress: CommandProgress | None = None,
 ) -> dict[str, Any]:
     """Both paths on the same world; one JSON-able object of figures."""
     if busy:
@@ -205,8 +257,10 @@ def run_bench(
         world = ["--applications", str(applications), "--hirers", str(hirers)]
     world += ["--seed", str(seed), "--no-edge-cases"]
     with tempfile.TemporaryDirectory(prefix="seek-sync-bench-") as tmp:
-        library = measure("library", Path(tmp) / "library", world, applications, busy, interval)
-        dagster = measure("dagster", Path(tmp) / "dagster", world, applications, busy, interval)
+        library, dagster = (
+            measure(kind, Path(tmp) / kind, world, applications, busy, interval, progress)
+            for kind in ("library", "dagster")
+        )
     lib, dag = library.as_json(), dagster.as_json()
     return {
         "applications": applications,
