@@ -261,13 +261,13 @@ def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, 
     ):
         for key, record in records.items():
             dumped = record.model_dump()
-            report.states[str(dumped["state"])] += 1
             reason = _reason(dumped)
             if reason:
                 report.reasons[reason] += 1
             if before.get(key) == dumped:
                 report.unchanged += 1
                 continue
+            report.states[str(dumped["state"])] += 1  # this pass; `describe` adds the totals
             if reason and (before.get(key) or {}).get("state") != dumped["state"]:
                 report.new_reasons[reason] += 1
             if key in before:
