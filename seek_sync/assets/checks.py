@@ -47,6 +47,10 @@ def _metadata(
         "hirer": dg.MetadataValue.text(hirer_label(hirer_id, name)),
         "hirer_id": dg.MetadataValue.text(hirer_id),
         "failing": dg.MetadataValue.int(outcome.failing),
+        # The counts as one line of text, readable in the UI without opening the JSON.
+        "summary": dg.MetadataValue.text(
+            "; ".join(f"{n} × {k}" for k, n in sorted(outcome.counts.items())) or "nothing"
+        ),
         "counts": dg.MetadataValue.json(outcome.counts),
         "examples": dg.MetadataValue.json(outcome.examples),
     }

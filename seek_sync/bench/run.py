@@ -78,16 +78,21 @@ class Settling:
     due: int = 0
     waiting: int = 0  # hirers with uploads waiting for a callback
     journaled: int = 0  # rows not merged yet
+    unpolled: int = 0  # events SEEK published that the inbox has not recorded yet
     idle: bool = False  # settled: all else done and the fakes have nothing in flight
 
     def text(self) -> str:
+        if self.unpolled:
+            return f"{self.unpolled} new events not polled yet"
         if self.hirers >= self.expected and not (self.due or self.waiting or self.journaled):
             return "the fakes finishing"
         return f"{self.due} due · {self.waiting} waiting for callbacks · {self.journaled} journaled"
 
 
-def settling(stack: ProcessStack, expected_hirers: int) -> Settling:
-    inbox = Inbox(Path(stack.env["SEEK_SYNC_HOME"]) / "inbox.sqlite3")
+def settling(stack: ProcessStack, expected_hirers: int, events_at_least: int = 0) -> Settling:
+    """Where the path stands; idle only once the inbox holds `events_at_least` events (the
+    timed phase's new applications polled), no hirer is due or waiting, and the fakes idle."""
+    inbox = _inbox(stack)
     try:
         ledger = Ledger(inbox)
         rows = ledger.rows()
@@ -100,10 +105,11 @@ def settling(stack: ProcessStack, expected_hirers: int) -> Settling:
             due=len(due),
             waiting=len(waiting),
             journaled=Journal(inbox).pending(),
+            unpolled=max(0, events_at_least - inbox.max_seq()),
         )
     finally:
         inbox.close()
-    if len(rows) >= expected_hirers and not (due or waiting or state.journaled):
+    if len(rows) >= expected_hirers and not (due or waiting or state.journaled or state.unpolled):
         state.idle = stack.idle()
     return state
 
@@ -120,6 +126,18 @@ def fake_counts(stack: ProcessStack) -> dict[str, int]:
     }
 
 
+def _inbox(stack: ProcessStack) -> Inbox:
+    return Inbox(Path(stack.env["SEEK_SYNC_HOME"]) / "inbox.sqlite3")
+
+
+def _inbox_events(stack: ProcessStack) -> int:
+    inbox = _inbox(stack)
+    try:
+        return inbox.max_seq()
+    finally:
+        inbox.close()
+
+
 def _hirers_with_applications(stack: ProcessStack) -> list[str]:
     summary = stack.admin("GET", "/_sandbox/summary")
     return [h["id"] for h in summary["hirers"] if h["applications"] and h["id"] in stack.targets]
@@ -132,9 +150,10 @@ def _wait(
     hirers: int,
     progress: CommandProgress,
     stage: str,
+    events_at_least: int = 0,
 ) -> None:
     sandbox_pid, started = stack.sandbox.pid, time.perf_counter()
-    while not (state := settling(stack, hirers)).idle:
+    while not (state := settling(stack, hirers, events_at_least)).idle:
         progress.status(
             f"{stage}: {state.text()} · {time.perf_counter() - started:.0f} s",
             (state.settled_hirers, max(hirers, state.hirers)),
@@ -189,6 +208,7 @@ def measure(
                 progress.step(f"{kind}: {applications} new applications to {busy} hirer(s)")
                 chosen = known[:busy]
                 per = [applications // busy + (i < applications % busy) for i in range(busy)]
+                events = _inbox_events(stack) + applications  # one event per application
                 started = time.perf_counter()
                 for hirer_id, count in zip(chosen, per, strict=True):
                     if count:
@@ -196,7 +216,8 @@ def measure(
                             "POST", "/_sandbox/applications", {"count": count, "hirers": [hirer_id]}
                         )
                 result.applications = applications
-                _wait(stack, process, result, len(known), progress, f"{kind}: timed phase")
+                stage = f"{kind}: timed phase"
+                _wait(stack, process, result, len(known), progress, stage, events)
             result.seconds = time.perf_counter() - started
             progress.status(f"{kind}: settled")
             if kind == "dagster":

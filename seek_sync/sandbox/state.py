@@ -36,16 +36,9 @@ class SandboxState:
 
     @classmethod
     def from_config(cls, config: SandboxConfig) -> SandboxState:
-        world = build_world(
-            seed=config.seed,
-            applications=config.applications,
-            hirers=config.hirers,
-            edge_cases=config.edge_cases,
-            busy=config.busy_hirers,
-        )
         state = cls(
             config=config,
-            world=world,
+            world=world_of(config),
             tokens=TokenIssuer(config.token_lifetime_seconds),
             faults=FaultPlan(config.faults),
         )
@@ -56,3 +49,14 @@ class SandboxState:
 
 STATE = web.AppKey("state", SandboxState)
 FAULT = web.RequestKey("fault", Fault)  # the fault a handler applies itself (truncate, slow)
+
+
+def world_of(config: SandboxConfig) -> World:
+    """The world a sandbox with `config` serves (the same seed gives the same world)."""
+    return build_world(
+        seed=config.seed,
+        applications=config.applications,
+        hirers=config.hirers,
+        edge_cases=config.edge_cases,
+        busy=config.busy_hirers,
+    )

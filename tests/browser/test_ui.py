@@ -194,6 +194,16 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     show_reason(page, hirer, reasons)
     shows = f"{check}'s execution history: {hirer}'s failed evaluation, its counts by reason"
     recorder.shot("check-failed-reason", shows)
+    # Each hirer has its own result: the check's Partitions tab shows none as never checked.
+    page.goto(f"{ui}/assets/{ASSET}?view=checks")
+    page.get_by_title(check, exact=True).first.click()
+    page.get_by_text("Partitions", exact=True).last.click()
+    failed_hirers = len({f.partition for f in failures if f.check == check})
+    expect(page.get_by_text("Missing (0)")).to_be_visible()
+    expect(page.get_by_text(f"Failed ({failed_hirers})", exact=True)).to_be_visible()
+    expect(page.locator("body")).to_contain_text(hirer)
+    shows = f"{check}'s Partitions tab: each hirer's own result, {failed_hirers} failed, 0 missing"
+    recorder.shot("check-partitions", shows)
 
     # (d) No page held a candidate's name or email; the same search finds what is expected.
     people = candidate_people()
@@ -204,6 +214,6 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     assert not hits, f"{len(hits)} personal data hit(s) in the UI:\n" + "\n".join(hits[:30])
     control = search(recorder.visits, {"hirer partition key": hirer})
     assert any(hit.startswith("run-success") for hit in control), control
-    assert len(recorder.shots) >= 9 and len(recorder.visits) > len(recorder.shots)
+    assert len(recorder.shots) >= 10 and len(recorder.visits) > len(recorder.shots)
     seconds = time.monotonic() - stack.started
     print(f"\nbrowser test: {len(recorder.visits)} pages read, {seconds:.0f} s, {artifacts}")

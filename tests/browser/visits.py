@@ -20,8 +20,8 @@ from urllib.parse import quote, quote_plus
 
 from seek_sync.local_stack import PROJECT_ROOT
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.sandbox.kombo_data import PEOPLE
-from seek_sync.sandbox.world import build_world
+from seek_sync.sandbox.state import world_of
+from tests.dagster.leak_search import personal_values
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -90,26 +90,9 @@ class Recorder:
 
 
 def candidate_people(config: SandboxConfig | None = None) -> dict[str, str]:
-    """label -> value: every sandbox candidate's email and full name (given + family; a given
-    name alone is too common a word to search for), and the Kombo fake's seeded people."""
-    config = config or SandboxConfig()
-    world = build_world(
-        seed=config.seed,
-        applications=config.applications,
-        hirers=config.hirers,
-        edge_cases=config.edge_cases,
-        busy=config.busy_hirers,
-    )
-    people: dict[str, str] = {}
-    for candidate in world.candidates.values():
-        person = candidate.person
-        people[f"email {person.email}"] = person.email
-        if person.family:
-            people[f"name of {person.email}"] = person.formatted_name
-    for given, family, email in PEOPLE:
-        people[f"email {email}"] = email
-        people[f"name of {email}"] = f"{given} {family}"
-    return people
+    """label -> value: the names and emails of the people of the sandbox `seek-sync dev` runs
+    (the same seed and settings, rebuilt here)."""
+    return personal_values(world_of(config or SandboxConfig()))
 
 
 def encodings(value: str) -> dict[str, str]:

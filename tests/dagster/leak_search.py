@@ -19,6 +19,8 @@ import dagster as dg
 import duckdb
 
 from seek_sync.driver import CURSOR_KEY
+from seek_sync.sandbox.kombo_data import PEOPLE
+from seek_sync.sandbox.world import World
 
 Haystack = tuple[str, bytes]
 
@@ -127,3 +129,21 @@ def file_haystacks(root: Path) -> Iterator[Haystack]:
     """Every file under `root`, read one at a time (the blob store holds ~100 MB)."""
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         yield f"file {path.relative_to(root)}", path.read_bytes()
+
+
+def personal_values(world: World, *, phones: bool = False) -> dict[str, str]:
+    """label -> value: every sandbox candidate's email (and phone), their full name (given +
+    family; a given name alone is too common a word to search for), and the Kombo fake's seeded
+    people."""
+    people: dict[str, str] = {}
+    for candidate in world.candidates.values():
+        person = candidate.person
+        people[f"email {person.email}"] = person.email
+        if phones:
+            people[f"phone of {person.email}"] = person.phone
+        if person.family:
+            people[f"name of {person.email}"] = person.formatted_name
+    for given, family, email in PEOPLE:
+        people[f"email {email}"] = email
+        people[f"name of {email}"] = f"{given} {family}"
+    return people

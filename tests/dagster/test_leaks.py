@@ -27,7 +27,7 @@ from seek_sync.demo import DEMO_KINDS, DriveReport, drive_with_webhooks
 from seek_sync.driver import Driver
 from seek_sync.local_stack import local_stack
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.sandbox.kombo_data import PEOPLE, KomboConfig
+from seek_sync.sandbox.kombo_data import KomboConfig
 from seek_sync.sandbox.onderwijsregio_schema import OnderwijsregioConfig
 from seek_sync.sandbox.tokens import TokenGrant, TokenIssuer
 from seek_sync.store.signed_urls import SignedBlobSource
@@ -39,6 +39,7 @@ from tests.dagster.leak_search import (
     forms,
     log_haystacks,
     needles,
+    personal_values,
     warehouse_haystacks,
 )
 
@@ -115,16 +116,7 @@ def run_demo_flow(home: Path) -> Finished:
             dagster = dagster_haystacks(instance)
         stored = {k: v - before[k] for k, v in stack.files_at_fakes().items()}
         webhook_events, callbacks = _inbox_counts(stack.settings.inbox_path)
-        people: dict[str, str] = {}
-        persons = [c.person for c in stack.sandbox.state.world.candidates.values()]
-        for person in persons:
-            people[f"email {person.email}"] = person.email
-            people[f"phone of {person.email}"] = person.phone
-            if person.family:
-                people[f"name of {person.email}"] = person.formatted_name
-        for given, family, email in PEOPLE:
-            people[f"email {email}"] = email
-            people[f"name of {email}"] = f"{given} {family}"
+        people = personal_values(stack.sandbox.state.world, phones=True)
     return Finished(home, dagster, people, drive, stored, webhook_events, callbacks)
 
 
