@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -263,7 +262,6 @@ def dev(
     this stack.
     """
     import shutil
-    import subprocess
     from pathlib import Path
 
     from seek_sync.local_stack import (
@@ -272,6 +270,7 @@ def dev(
         dev_env_file,
         local_stack,
         quiet_run_logs,
+        run_dagster_dev,
     )
 
     stack_home = Path(home).resolve()
@@ -287,8 +286,7 @@ def dev(
         command = ["dagster", "dev", *target, "-p", str(port), "--log-level", "info"]
         command += ["--code-server-log-level", "warning"]
         bin_dir = Path(sys.executable).parent
-        with contextlib.suppress(KeyboardInterrupt):
-            subprocess.run([str(bin_dir / command[0]), *command[1:]], check=False)
+        run_dagster_dev([str(bin_dir / command[0]), *command[1:]])
 
 
 def _register_privacy_commands() -> None:

@@ -9,10 +9,13 @@ environment to an env file (`write_env_file`) so a second shell can launch runs 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import shlex
 import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -253,3 +256,29 @@ def sandbox_settings(info: dict[str, Any], home: Path, **overrides: Any) -> Sett
     """Settings (without touching the environment) that point every SEEK URL at a sandbox."""
     seek = {name: info[key] for name, key in SEEK_FROM_INFO.items()}
     return load_settings(**seek, home=home, **overrides)
+
+
+def run_dagster_dev(command: list[str]) -> int:
+    """Run `dagster dev` in its own process group until it has shut down; its exit code.
+
+    Ctrl-C or SIGTERM here sends SIGINT to that whole group, as a terminal's Ctrl-C would: the
+    webserver, the daemon, the code servers and any run in progress stop together, and this
+    process waits for `dagster dev` to finish shutting down rather than killing it half-way (as
+    `subprocess.run` does, which left its children behind). SIGINT is reset to its default in the
+    child: a shell that starts a job in the background makes it ignored, and nothing would stop."""
+    child = subprocess.Popen(command, process_group=0, preexec_fn=_default_sigint)
+
+    def stop(*_: object) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGINT)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return child.wait()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+import psutil
 import yaml
 
 from seek_sync.local_stack import PROJECT_ROOT
@@ -176,35 +177,29 @@ def reasons_in(value: Any) -> set[str]:
     return set()
 
 
-def _group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
-
-
 def _default_signals() -> None:
     """In the child: Ctrl-C's default again (a shell starting pytest in the background ignores
     SIGINT, and an ignored signal stays ignored across exec)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def stop_group(process: subprocess.Popen[bytes], grace: float = 10.0) -> None:
-    """SIGINT to the group (Ctrl-C), then SIGKILL to whatever is left after `grace` seconds."""
-    pgid = process.pid  # start_new_session: the command leads its own group
+def stop_group(process: subprocess.Popen[bytes], grace: float = 30.0) -> list[str]:
+    """SIGINT to the command's group, as Ctrl-C in a terminal; SIGKILL to every process of its
+    tree still running after `grace` seconds (`dagster dev` runs in a group of its own). Returns
+    what had to be killed: empty when Ctrl-C stopped everything."""
+    tree: list[psutil.Process] = []
+    with contextlib.suppress(psutil.NoSuchProcess):
+        parent = psutil.Process(process.pid)
+        tree = [parent, *parent.children(recursive=True)]
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGINT)
-    deadline = time.monotonic() + grace
-    while _group_alive(pgid) and time.monotonic() < deadline:
-        if process.poll() is None:
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                process.wait(timeout=0.2)
-        else:
-            time.sleep(0.2)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pgid, signal.SIGKILL)
+        os.killpg(process.pid, signal.SIGINT)  # start_new_session: the command leads its group
+    _, alive = psutil.wait_procs(tree, timeout=grace)
+    killed = [" ".join(p.cmdline()[:4]) for p in alive if p.is_running()]
+    for survivor in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            survivor.kill()
     process.wait(timeout=10)
+    return killed
 
 
 @contextmanager
@@ -233,4 +228,5 @@ def dev_stack(home: Path, log: Path) -> Iterator[DevStack]:
         stack.wait("loaded code location", 90, stack.location_loaded)
         yield stack
     finally:
-        stop_group(process)
+        killed = stop_group(process)
+    assert not killed, f"Ctrl-C left these running {killed}"
