@@ -31,6 +31,7 @@ from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
+CHECKED_ASSETS = ("attachment_files", "ats_uploads")
 SUMMARY_SCHEMA = dg.TableSchema(
     columns=[
         dg.TableColumn("hirer", "string", description="name (token)"),
@@ -70,6 +71,7 @@ def _result(
         metadata = _metadata(outcome, hirer_id, names.get(hirer_id))
         return dg.AssetCheckResult(passed=outcome.passed, metadata=metadata, severity=severity)
     [spec] = context.check_specs
+    targets = _targets(context.instance, spec.asset_key, list(outcomes))
     for hirer_id, outcome in outcomes.items():
         context.op_execution_context.log_event(
             dg.AssetCheckEvaluation(
@@ -79,7 +81,7 @@ def _result(
                 metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
                 severity=severity,
                 partition=hirer_id,
-                target_materialization_data=_target(context.instance, spec.asset_key, hirer_id),
+                target_materialization_data=targets.get(hirer_id),
             )
         )
     failing = [
@@ -98,21 +100,32 @@ def _result(
     return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
 
 
-def _target(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, hirer_id: str
-) -> AssetCheckEvaluationTargetMaterializationData | None:
-    """The hirer's latest materialization of the asset, which an evaluation logged outside the
-    check's own step must name: the UI counts a partition's result only while it targets the
-    partition's latest materialization (else the partition shows as never checked)."""
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, asset_partitions=[hirer_id]), limit=1
-    ).records
-    if not records:
-        return None
-    latest = records[0]
-    return AssetCheckEvaluationTargetMaterializationData(
-        storage_id=latest.storage_id, run_id=latest.run_id, timestamp=latest.timestamp
+Target = AssetCheckEvaluationTargetMaterializationData
+
+
+def _targets(
+    instance: dg.DagsterInstance, asset_key: dg.AssetKey, hirer_ids: Sequence[str]
+) -> dict[str, Target]:
+    """Each hirer's latest materialization of the asset (two queries for all of them), which an
+    evaluation logged outside the check's own step must name: the UI counts a partition's result
+    only while it targets the partition's latest materialization (else "missing")."""
+    latest = instance.event_log_storage.get_latest_storage_id_by_partition(
+        asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(hirer_ids)
     )
+    if not latest:
+        return {}
+    records = instance.get_event_records(
+        dg.EventRecordsFilter(
+            dg.DagsterEventType.ASSET_MATERIALIZATION, storage_ids=list(latest.values())
+        ),
+        limit=len(latest),
+    )
+    by_id = {r.storage_id: r for r in records}
+    return {
+        hirer_id: Target(storage_id=i, run_id=by_id[i].run_id, timestamp=by_id[i].timestamp)
+        for hirer_id, i in latest.items()
+        if i in by_id
+    }
 
 
 def _hirers(context: dg.AssetCheckExecutionContext) -> list[str]:
@@ -199,6 +212,8 @@ def evaluations(
         unsettled = unsettled_uploads(db, changed, timedelta(hours=warn_after_hours))
         unsent = not_sent(db, changed)
     names = hirer_names(stores.inbox)
+    hirer_ids = [p.hirer_id for p in passes]
+    targets = {a: _targets(instance, dg.AssetKey(a), hirer_ids) for a in CHECKED_ASSETS}
     for done in passes:
         hirer_id = done.hirer_id
         found: list[tuple[str, str, CheckOutcome, dg.AssetCheckSeverity]] = []
@@ -220,5 +235,5 @@ def evaluations(
                 metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
                 severity=severity,
                 partition=hirer_id,
-                target_materialization_data=_target(instance, dg.AssetKey(asset), hirer_id),
+                target_materialization_data=targets[asset].get(hirer_id),
             )
