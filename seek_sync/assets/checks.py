@@ -114,12 +114,10 @@ def _targets(
     )
     if not latest:
         return {}
-    records = instance.get_event_records(
-        dg.EventRecordsFilter(
-            dg.DagsterEventType.ASSET_MATERIALIZATION, storage_ids=list(latest.values())
-        ),
+    records = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
         limit=len(latest),
-    )
+    ).records
     by_id = {r.storage_id: r for r in records}
     return {
         hirer_id: Target(storage_id=i, run_id=by_id[i].run_id, timestamp=by_id[i].timestamp)
