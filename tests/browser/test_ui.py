@@ -10,20 +10,17 @@ Screenshots of each page land in `test-artifacts/browser/` (see `visits.artifact
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Locator, Page, expect
 
 from seek_sync.file_policy import refusal
 from seek_sync.jobs import hirer_sync
 from tests.browser.dev_stack import ACTIVE, DevStack
 from tests.browser.visits import Recorder, candidate_people, search
-
-with contextlib.suppress(ImportError):  # else the `chromium` fixture skips (fails under CI)
-    from playwright.sync_api import Locator, Page, expect
 
 pytestmark = pytest.mark.browser
 BUDGET_SECONDS = 180  # the whole test, stack start and stop included
