@@ -159,10 +159,9 @@ def test_unsigned_small_requests_are_refused_without_a_partner_credential(
     assert httpx.get(f"{base}{ROUTES[-1][1]}").status_code == 403
 
 
-def test_the_receiver_refuses_to_start_without_its_webhook_secret(tmp_path: Path) -> None:
-    env = receiver_env(tmp_path)
-    del env["SEEK_SYNC_SEEK_WEBHOOK_SECRET"]
-    result = subprocess.run(
+def refused_start(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`seek-sync receiver serve` with `env`, expected to exit at start (60 s at most)."""
+    return subprocess.run(
         [SEEK_SYNC, "receiver", "serve", "--port", str(free_port())],
         env=env,
         capture_output=True,
@@ -170,6 +169,12 @@ def test_the_receiver_refuses_to_start_without_its_webhook_secret(tmp_path: Path
         timeout=60,
         check=False,
     )
+
+
+def test_the_receiver_refuses_to_start_without_its_webhook_secret(tmp_path: Path) -> None:
+    env = receiver_env(tmp_path)
+    del env["SEEK_SYNC_SEEK_WEBHOOK_SECRET"]
+    result = refused_start(env)
     assert result.returncode != 0
     assert result.stderr.strip() == "seek-sync: setting SEEK_SYNC_SEEK_WEBHOOK_SECRET is missing"
 
@@ -179,14 +184,7 @@ def test_the_receiver_refuses_to_start_when_a_named_callback_secret_is_unset(
 ) -> None:
     targets = hirer_map(tmp_path)
     env = receiver_env(tmp_path, SEEK_SYNC_HIRER_TARGETS_PATH=str(targets))
-    result = subprocess.run(
-        [SEEK_SYNC, "receiver", "serve", "--port", str(free_port())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = refused_start(env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "seek-sync: environment variable SEEK_SYNC_OR_A_CALLBACK_SECRET is not set"

@@ -10,7 +10,7 @@ import dagster as dg
 
 # Not exported at the top level in 1.13; the type of `AssetCheckEvaluation`'s own field.
 from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData,
+    AssetCheckEvaluationTargetMaterializationData as Target,
 )
 
 from seek_sync.assets.files import attachment_files
@@ -98,9 +98,6 @@ def _result(
     }
     passed = all(o.passed for o in outcomes.values())
     return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
-
-
-Target = AssetCheckEvaluationTargetMaterializationData
 
 
 def _targets(

@@ -8,6 +8,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from seek_sync.demo import DriveReport, drive_until_idle
+from seek_sync.driver import Driver
 from seek_sync.inbox import Inbox
 from seek_sync.local_stack import LocalStack, local_stack
 from seek_sync.poller import PollReport, poll
@@ -49,3 +51,12 @@ def poll_inbox() -> PollReport:
 def ats_files_stored(stack: LocalStack) -> int:
     """Files the two ATS fakes hold together."""
     return sum(stack.files_at_fakes().values())
+
+
+def drive_until_settled(stack: LocalStack, instance: dg.DagsterInstance) -> Driver:
+    """Sensor ticks and their runs in this process until no hirer owes work; none may fail."""
+    driver = Driver(instance, log_level="WARNING")
+    report = DriveReport()
+    drive_until_idle(driver, stack, report)
+    assert report.failed == []
+    return driver

@@ -12,8 +12,7 @@ import dagster as dg
 from seek_sync.definitions import defs
 from seek_sync.local_stack import LocalStack
 from seek_sync.store.blobs import BlobStore
-from tests.dagster.conftest import inbox_of, warehouse_of
-from tests.dagster.test_purge import _settle
+from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
 
 OP = "apply_retention_limits"
 ENV = "SEEK_SYNC_RETENTION_"
@@ -77,7 +76,7 @@ def quiet_afterwards(stack: LocalStack, instance: dg.DagsterInstance) -> None:
     """A tick and a backfill of every hirer afterwards: no download, no upload."""
     downloads = stack.sandbox.state.log.counts().get("attachment", 0)
     uploads = stack.files_at_fakes()
-    driver = _settle(stack, instance)
+    driver = drive_until_settled(stack, instance)
     job = defs.resolve_job_def("hirer_sync")
     for hirer_id in driver.hirers():
         assert job.execute_in_process(instance=instance, partition_key=hirer_id).success

@@ -17,8 +17,7 @@ from seek_sync.partitions import NAMES_TAG, hirer_partitions
 from seek_sync.pipeline.checks import unsettled_uploads
 from seek_sync.schedules import RANGE_END, RANGE_START
 from seek_sync.store.warehouse import TABLES, Warehouse
-from tests.dagster.conftest import warehouse_of
-from tests.dagster.test_purge import _settle
+from tests.dagster.conftest import drive_until_settled, warehouse_of
 
 PARTITIONED = [t for t in TABLES if t != "hirers"]
 
@@ -40,7 +39,7 @@ def _names(stack: LocalStack) -> dict[str, str]:
 def test_latest_materializations_carry_totals_names_and_run_tags(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     names = _names(stack)
     hirers = list(instance.get_dynamic_partitions(hirer_partitions.name))
     assert hirers
@@ -80,7 +79,7 @@ def test_latest_materializations_carry_totals_names_and_run_tags(
 def test_a_range_run_records_each_hirers_check_under_its_partition(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     hirers = list(instance.get_dynamic_partitions(hirer_partitions.name))
     assert len(hirers) >= 2
     tags = {RANGE_START: hirers[0], RANGE_END: hirers[-1]}

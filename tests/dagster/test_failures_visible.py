@@ -6,7 +6,7 @@ from __future__ import annotations
 import dagster as dg
 
 from seek_sync.local_stack import LocalStack
-from tests.dagster.test_purge import _settle
+from tests.dagster.conftest import drive_until_settled
 
 CHECK = "no_uploads_rejected_or_failed"
 
@@ -16,7 +16,7 @@ def test_uploads_kombo_refused_show_as_a_failed_check_with_their_reason(
 ) -> None:
     kombo = stack.sandbox.state.fakes["kombo"]
     kombo.add_fault("REMOTE.INPUT_INVALID", times=2, route="kombo.add_attachment")
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
 
     evaluations = [
         entry.dagster_event.event_specific_data

@@ -14,12 +14,11 @@ import pytest
 from typer.testing import CliRunner
 
 from seek_sync.cli import app
-from seek_sync.demo import DriveReport, drive_until_idle
-from seek_sync.driver import Driver
 from seek_sync.journal import Journal
 from seek_sync.local_stack import LocalStack
 from seek_sync.store.warehouse import records_of
-from tests.dagster.conftest import inbox_of, warehouse_of
+from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
+from tests.dagster.leak_search import file_haystacks
 
 
 @dataclass
@@ -84,12 +83,10 @@ def _email(raw: str) -> str:
 def _search(root: Path, needles: dict[str, bytes]) -> dict[str, set[str]]:
     """Raw bytes of every file under `root`: which needles each file holds."""
     found: dict[str, set[str]] = {}
-    for path in root.rglob("*"):
-        if path.is_file():
-            data = path.read_bytes()
-            hits = {name for name, needle in needles.items() if needle in data}
-            if hits:
-                found[str(path.relative_to(root))] = hits
+    for where, data in file_haystacks(root):
+        hits = {name for name, needle in needles.items() if needle in data}
+        if hits:
+            found[where.removeprefix("file ")] = hits
     return found
 
 
@@ -103,19 +100,11 @@ def _journal_a_dead_runs_row(stack: LocalStack, person: Person) -> None:
     Journal(inbox_of(stack)).record_tables({"candidate_profiles": [row]})
 
 
-def _settle(stack: LocalStack, instance: dg.DagsterInstance) -> Driver:
-    driver = Driver(instance, log_level="WARNING")
-    report = DriveReport()
-    drive_until_idle(driver, stack, report)
-    assert report.failed == []
-    return driver
-
-
 @pytest.mark.parametrize("by", ["email", "candidate"])
 def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     stack: LocalStack, instance: dg.DagsterInstance, by: str
 ) -> None:
-    driver = _settle(stack, instance)
+    driver = drive_until_settled(stack, instance)
     person = _pick(stack)
     _journal_a_dead_runs_row(stack, person)
     before = _search(stack.home, person.secrets)
@@ -159,7 +148,7 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     stack.sandbox.state.world.replay_events(
         [e.id for e in stack.sandbox.state.world.events if e.profile_id in person.profile_ids]
     )
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     job = driver.defs.resolve_job_def("hirer_sync")
     assert job.execute_in_process(
         instance=instance, partition_key=person.hirer_id, raise_on_error=False
@@ -174,7 +163,7 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
 def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     person = _pick(stack)
     hirer = person.hirer_id
     instance.add_dynamic_partitions("hirer", [hirer])
@@ -217,7 +206,7 @@ def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
 def test_an_access_request_exports_everything_held_about_the_person(
     stack: LocalStack, instance: dg.DagsterInstance, tmp_path: Path
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     person = _pick(stack)
     out = tmp_path / "export.zip"
     email = person.secrets["email"].decode()

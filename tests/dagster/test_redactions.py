@@ -9,8 +9,7 @@ import pytest
 
 from seek_sync.definitions import defs
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import warehouse_of
-from tests.dagster.test_purge import _settle
+from tests.dagster.conftest import drive_until_settled, warehouse_of
 
 
 def _candidate_at_onderwijsregio(stack: LocalStack) -> tuple[str, list[str], list[str]]:
@@ -56,7 +55,7 @@ def test_a_candidate_seek_deleted_is_purged_here_and_optionally_at_the_ats(
     withdraw: bool,
 ) -> None:
     monkeypatch.setenv("SEEK_SYNC_ATS_DELETE_ON_SEEK_DELETION", str(withdraw).lower())
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     candidate_id, profiles, sent = _candidate_at_onderwijsregio(stack)
     assert sent and set(sent) <= _held_at_onderwijsregio(stack)
     with warehouse_of(stack).connect(read_only=True) as db:
@@ -94,7 +93,7 @@ def test_the_recheck_reads_at_most_its_budget_oldest_first(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SEEK_SYNC_REDACTION_RECHECK_PER_RUN", "5")
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     with warehouse_of(stack).connect(read_only=True) as db:
         stored = db.execute("SELECT COUNT(*) FROM candidate_profiles").fetchone()[0]
     assert stored > 10

@@ -15,7 +15,7 @@ from seek_sync.pipeline.checks import blobs_match, files_accounted_for
 from seek_sync.pipeline.owed import owed_by_hirer
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.summary import per_hirer
-from tests.dagster.conftest import inbox_of, warehouse_of
+from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
 from tests.dagster.retention_helpers import (
     ENV,
     ONE,
@@ -28,13 +28,12 @@ from tests.dagster.retention_helpers import (
     shows_none_of,
     write,
 )
-from tests.dagster.test_purge import _settle
 
 
 def test_confirmed_files_lose_their_blob_and_unsettled_ones_are_kept(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     confirmed = rows(
         stack,
         "SELECT f.attachment_id, f.hirer_id, f.sha256 FROM attachment_files f "
@@ -102,7 +101,7 @@ def _cutoff_days(stack: LocalStack) -> tuple[float, list[str], list[str]]:
 def test_applications_past_their_limit_are_purged_unless_an_upload_needs_them(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     days, older, newer = _cutoff_days(stack)
     held_file, held = rows(
         stack,

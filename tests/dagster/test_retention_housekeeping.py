@@ -11,7 +11,7 @@ import pytest
 
 from seek_sync.inbox import InboxEvent
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import inbox_of
+from tests.dagster.conftest import drive_until_settled, inbox_of
 from tests.dagster.retention_helpers import (
     ENV,
     ONE,
@@ -22,13 +22,12 @@ from tests.dagster.retention_helpers import (
     rows,
     write,
 )
-from tests.dagster.test_purge import _settle
 
 
 def test_consumed_inbox_rows_past_their_limit_go_and_the_rest_stay(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _settle(stack, instance)
+    drive_until_settled(stack, instance)
     inbox = inbox_of(stack)
     hirer = sorted(stack.targets)[0]
     inbox.add_events(
@@ -64,7 +63,7 @@ def test_consumed_inbox_rows_past_their_limit_go_and_the_rest_stay(
 def test_a_removed_hirer_is_purged_after_its_grace_not_before(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    driver = _settle(stack, instance)
+    driver = drive_until_settled(stack, instance)
     gone = sorted(stack.targets)[0]
     stack.sandbox.state.world.remove_relationship(gone)
     driver.tick()  # polls the change; the hirers table records it
@@ -93,7 +92,7 @@ def test_a_removed_hirer_is_purged_after_its_grace_not_before(
 def test_a_dry_run_removes_nothing_and_a_real_one_trims_run_history(
     stack: LocalStack, instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    driver = _settle(stack, instance)
+    driver = drive_until_settled(stack, instance)
     stack.sandbox.state.world.remove_relationship(sorted(stack.targets)[-1])
     driver.tick()
     for name in ("FILE_DAYS_AFTER_CONFIRMED", "PROFILE_DAYS", "INBOX_DAYS", "RUN_HISTORY_DAYS",
