@@ -90,9 +90,9 @@ def poll(
     """Read SEEK events from the saved cursor into the inbox (loops unless --once)."""
     import asyncio
 
-    from seek_sync.inbox import Inbox
     from seek_sync.logs import configure_logging
     from seek_sync.poller import poll as poll_once
+    from seek_sync.runstate.inbox import Inbox
     from seek_sync.seek.client import SeekClient, http_client
 
     configure_logging()
@@ -126,7 +126,7 @@ def receiver_serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8701,
 ) -> None:
     """Serve SEEK webhooks, ATS callbacks and signed blob URLs (reads receiver settings only)."""
-    from seek_sync.receiver import serve
+    from seek_sync.receiver.app import serve
 
     settings = _load(ReceiverSettings)
     try:

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_batch
 from seek_sync.partitions import HIRERS_TAG, hirer_partitions
 from seek_sync.pipeline.hirer_run import leases_for
-from seek_sync.processes import Holder
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.processes import Holder
 from seek_sync.settings import Settings, load_settings
 
 CURSOR_KEY = "seek_sync/driver/seek_applications"

@@ -25,8 +25,8 @@ from typing import Any
 
 import yaml
 
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.settings import Settings, load_receiver_settings, load_settings

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from seek_sync.ids import is_hirer_id, shown
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.errors import SeekError
 from seek_sync.seek.events import PolledEvent

@@ -26,7 +26,7 @@ import httpx
 import yaml
 
 from seek_sync.local_stack import dagster_home, stack_environment, target_entries
-from seek_sync.receiver_config import receiver_environment
+from seek_sync.receiver.config import receiver_environment
 from seek_sync.settings import ENV_PREFIX
 
 

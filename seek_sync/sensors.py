@@ -7,8 +7,8 @@ from collections.abc import Mapping
 
 import dagster as dg
 
+from seek_sync.dead_runs import bury_dead_runs
 from seek_sync.ids import is_hirer_id, shown
-from seek_sync.inbox import Inbox
 from seek_sync.jobs import hirer_batch, hirers_refresh
 from seek_sync.partitions import hirer_partitions, hirer_tags
 from seek_sync.pipeline.events import RELATIONSHIP_CHANGED
@@ -16,9 +16,9 @@ from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import hirer_names, refresh_relationships
 from seek_sync.pipeline.ticks import TickPlan, plan_tick
 from seek_sync.poller import PollReport, poll
-from seek_sync.processes import Holder
 from seek_sync.resources import SeekSyncResource
-from seek_sync.runs import bury_dead_runs
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.processes import Holder
 from seek_sync.seek.client import SeekClient
 
 

@@ -24,10 +24,10 @@ from seek_sync.ids import (
     is_hirer_id,
     shown,
 )
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxCallback, InboxEvent
 from seek_sync.partitions import HIRERS_TAG, NAMES_TAG, NAMES_TAG_LIMIT, hirer_tags
 from seek_sync.poller import inbox_rows, poll
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox, InboxCallback, InboxEvent
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.sandbox.world import StreamEvent

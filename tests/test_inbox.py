@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from seek_sync.inbox import UNKNOWN_HIRER, HirerPending, Inbox, InboxCallback, InboxEvent
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, HirerPending, Inbox, InboxCallback, InboxEvent
 
 
 def hirer_id(token: str) -> str:

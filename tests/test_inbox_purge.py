@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seek_sync.inbox import Inbox, InboxEvent
-from seek_sync.inbox_purge import bury, erase, scrub
+from seek_sync.runstate.inbox import Inbox, InboxEvent
+from seek_sync.runstate.tombstones import bury, erase, scrub
 
 HIRER = "seekAnzPublicTest:organization:seek:AAAA1111"
 

@@ -7,9 +7,10 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from seek_sync.inbox import Inbox
-from seek_sync.journal import KILL_IN_MERGE_ENV, Journal
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.journal import Journal
 from seek_sync.store.warehouse import Warehouse
+from seek_sync.testhooks import KILL_AT_ENV, MERGE_BEFORE_COMMIT
 
 
 def upload(attachment_id: str, state: str, attempts: int = 1) -> dict[str, object]:
@@ -53,12 +54,13 @@ def test_a_kill_inside_a_merge_loses_nothing(tmp_path: Path) -> None:
     journal.merge(warehouse)
     journal.record("ats_uploads", [upload("a1", "confirmed"), upload("a3", "accepted")])
     code = (
-        "from pathlib import Path; from seek_sync.inbox import Inbox; "
-        "from seek_sync.journal import Journal; from seek_sync.store.warehouse import Warehouse; "
+        "from pathlib import Path; from seek_sync.runstate.inbox import Inbox; "
+        "from seek_sync.runstate.journal import Journal; "
+        "from seek_sync.store.warehouse import Warehouse; "
         f"Journal(Inbox(Path({str(tmp_path / 'inbox.sqlite3')!r}))).merge("
         f"Warehouse(Path({str(tmp_path / 'w.duckdb')!r})))"
     )
-    env = {KILL_IN_MERGE_ENV: "1", "PATH": "/usr/bin:/bin"}
+    env = {KILL_AT_ENV: MERGE_BEFORE_COMMIT, "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
     assert done.returncode == -9  # killed after the rows were written, before COMMIT
     assert states(warehouse) == {"a1": ("accepted", 1)}  # the half-done merge left no trace

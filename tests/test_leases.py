@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from seek_sync.inbox import Inbox
-from seek_sync.leases import Leases
-from seek_sync.processes import Holder
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.processes import Holder
 
 
 def dead_holder() -> Holder:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seek_sync.inbox import Inbox, InboxCallback, InboxEvent
-from seek_sync.ledger import Backoff, HirerWork, Ledger, Owed
+from seek_sync.runstate.inbox import Inbox, InboxCallback, InboxEvent
+from seek_sync.runstate.ledger import Backoff, HirerWork, Ledger, Owed
 
 BACKOFF = Backoff(base_seconds=30, max_seconds=600)
 H1, H2 = "seekAnzPublicTest:organization:seek:H1", "seekAnzPublicTest:organization:seek:H2"

@@ -11,9 +11,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox
 from seek_sync.local_stack import SEEK_FROM_INFO
 from seek_sync.poller import CURSOR_NAME, poll
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.seek.client import SeekClient

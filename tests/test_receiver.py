@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.settings import ReceiverSettings, load_receiver_settings
 
 SECRET = "s" * 32

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.settings import ReceiverSettings, load_receiver_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url

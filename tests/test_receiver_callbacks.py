@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 from seek_sync.ats import callbacks
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import create_app, running_receiver
-from seek_sync.receiver_ats import MAX_CALLBACK_BYTES
+from seek_sync.receiver.app import create_app, running_receiver
+from seek_sync.receiver.ats_routes import MAX_CALLBACK_BYTES
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.settings import SettingsError, load_receiver_settings
 
 SECRET = "onderwijsregio-callback-secret-for-tests"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.settings import load_receiver_settings
 

@@ -12,11 +12,11 @@ import dagster as dg
 
 from seek_sync.assets.checks import evaluations
 from seek_sync.assets.metadata import log_reasons, report_metadata
-from seek_sync.ledger import HirerWork
 from seek_sync.pipeline.checks import FAILING_AFTER
 from seek_sync.pipeline.hirer_run import HirerPass, HirerRunner
 from seek_sync.pipeline.totals import describe
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.ledger import HirerWork
 
 
 class SyncHirersConfig(dg.Config):

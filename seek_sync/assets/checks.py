@@ -15,7 +15,6 @@ from dagster._core.definitions.asset_checks.asset_check_evaluation import (
 
 from seek_sync.assets.files import attachment_files
 from seek_sync.ids import hirer_label
-from seek_sync.ledger import Ledger
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.checks import (
     CheckOutcome,
@@ -29,6 +28,7 @@ from seek_sync.pipeline.hirer_run import HirerPass
 from seek_sync.pipeline.hirers import hirer_names
 from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.ledger import Ledger
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
 CHECKED_ASSETS = ("attachment_files", "ats_uploads")

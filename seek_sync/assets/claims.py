@@ -8,15 +8,15 @@ The step also merges whatever a dead run journaled, before it reads the warehous
 import dagster as dg
 
 from seek_sync.assets.metadata import log_reasons, report_metadata
+from seek_sync.dead_runs import run_ended
 from seek_sync.partitions import hirer_tags
 from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import hirer_names
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.pipeline.totals import describe
-from seek_sync.processes import Holder
 from seek_sync.resources import SeekSyncResource, WarehouseResource
-from seek_sync.runs import run_ended
+from seek_sync.runstate.processes import Holder
 
 # A backfill of N hirers launches ceil(N / this) runs (ranges of adjacent partitions).
 HIRERS_PER_BACKFILL_RUN = 50

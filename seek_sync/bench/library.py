@@ -12,11 +12,11 @@ import sys
 from pathlib import Path
 
 from seek_sync.ats.targets import TargetMap
-from seek_sync.inbox import Inbox
 from seek_sync.pipeline.hirer_run import HirerRunner
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.pipeline.stores import Stores
 from seek_sync.poller import poll
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.settings import load_settings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Warehouse

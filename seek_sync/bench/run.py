@@ -24,12 +24,12 @@ from typing import Any
 
 import dagster as dg
 
-from seek_sync.inbox import Inbox
-from seek_sync.journal import Journal
-from seek_sync.ledger import Ledger
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import MODE_ENV, CommandProgress
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.journal import Journal
+from seek_sync.runstate.ledger import Ledger
 
 IDLE_LINE = "runs: 0 ok, 0 failed"
 

@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
-from seek_sync.inbox import Inbox, StoredEvent
 from seek_sync.pipeline.report import StageReport
+from seek_sync.runstate.inbox import Inbox, StoredEvent
 from seek_sync.store.warehouse import Warehouse, in_hirers
 
 APPLICATION_CREATED = "CandidateApplicationCreated"

@@ -20,9 +20,6 @@ import httpx
 from seek_sync.ats.base import AtsTarget
 from seek_sync.ats.factory import build_target
 from seek_sync.ats.targets import TargetMap
-from seek_sync.inbox import Inbox
-from seek_sync.leases import Leases
-from seek_sync.ledger import Backoff, HirerWork, Ledger, Owed
 from seek_sync.pipeline.ats_push import sync_ats
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.files import sync_files
@@ -30,7 +27,10 @@ from seek_sync.pipeline.owed import owed_by_hirer
 from seek_sync.pipeline.profiles import sync_manifest, sync_profiles
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.processes import Holder
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.ledger import Backoff, HirerWork, Ledger, Owed
+from seek_sync.runstate.processes import Holder
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings
 from seek_sync.store.signed_urls import SignedBlobSource

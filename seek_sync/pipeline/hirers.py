@@ -13,8 +13,8 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from seek_sync.ats.targets import TargetMap, UnmappedHirerError
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox
 from seek_sync.pipeline.report import StageReport, Totals
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
 from seek_sync.seek.client import SeekClient
 from seek_sync.store.warehouse import Warehouse
 

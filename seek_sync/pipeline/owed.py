@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from seek_sync.ledger import Owed
 from seek_sync.pipeline.events import APPLICATION_CREATED
 from seek_sync.pipeline.files import TERMINAL
+from seek_sync.runstate.ledger import Owed
 from seek_sync.store.warehouse import Warehouse
 
 _TERMINAL = ", ".join(f"'{s}'" for s in TERMINAL)

@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from seek_sync.inbox_purge import bury, erase, scrub
-from seek_sync.leases import Leases
 from seek_sync.pipeline.stores import Stores
-from seek_sync.processes import Holder
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.processes import Holder
+from seek_sync.runstate.tombstones import bury, erase, scrub
 from seek_sync.store.purge import Found, Selector, delete, find
 from seek_sync.store.warehouse import Session
 

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from seek_sync.inbox_retention import trim
-from seek_sync.leases import Leases
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.pipeline.purge import PurgeBlocked, purge
 from seek_sync.pipeline.stores import Stores
-from seek_sync.processes import Holder
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.processes import Holder
+from seek_sync.runstate.retention import trim
 from seek_sync.settings import RetentionFields
 from seek_sync.store.purge import Selector, find
 from seek_sync.store.retention import (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from seek_sync.inbox import Inbox
-from seek_sync.journal import Journal
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.journal import Journal
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Warehouse
 

@@ -1,10 +1,10 @@
 """What one tick asks for, decided from the inbox database alone (no Dagster, no warehouse).
 
 The hirers due (new input past what their last pass consumed, or a due time that has come; see
-`seek_sync.ledger`) that no live run holds are handed out in runs of at most `hirers_per_run`,
-least recently served first, at most `runs_per_tick` runs a tick. Each run's hirers are reserved
-for it in the same step, so a second tick (another `seek-sync sync`, or the daemon's sensor) at
-the same moment hands out other hirers or none.
+`seek_sync.runstate.ledger`) that no live run holds are handed out in runs of at most
+`hirers_per_run`, least recently served first, at most `runs_per_tick` runs a tick. Each run's
+hirers are reserved for it in the same step, so a second tick (another `seek-sync sync`, or the
+daemon's sensor) at the same moment hands out other hirers or none.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox
-from seek_sync.leases import Leases
-from seek_sync.ledger import Due, Ledger
 from seek_sync.pipeline.hirers import removed_hirers
-from seek_sync.processes import Holder
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.ledger import Due, Ledger
+from seek_sync.runstate.processes import Holder
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,8 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from seek_sync.ats.targets import TargetMap
-from seek_sync.inbox import Inbox
 from seek_sync.pipeline.stores import Stores
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings, load_settings
 from seek_sync.store.blobs import BlobStore

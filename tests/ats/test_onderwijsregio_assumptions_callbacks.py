@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 
 from seek_sync.ats import callbacks
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox.onderwijsregio_callbacks import callback_signing_string, sign_callback
 from seek_sync.settings import load_receiver_settings
 from tests.ats.onderwijsregio_stack import onderwijsregio_stack

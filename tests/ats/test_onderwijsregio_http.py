@@ -16,8 +16,8 @@ from seek_sync.ats import callbacks
 from seek_sync.ats.base import AtsCandidate, AtsFile, UploadRecord
 from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
-from seek_sync.inbox import Inbox
-from seek_sync.receiver import running_receiver
+from seek_sync.receiver.app import running_receiver
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.onderwijsregio import OnderwijsregioFake

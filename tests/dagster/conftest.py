@@ -10,10 +10,10 @@ import pytest
 
 from seek_sync.demo import DriveReport, drive_until_idle
 from seek_sync.driver import Driver
-from seek_sync.inbox import Inbox
 from seek_sync.local_stack import LocalStack, local_stack
 from seek_sync.poller import PollReport, poll
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.store.warehouse import Warehouse
 

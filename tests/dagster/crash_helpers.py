@@ -14,9 +14,9 @@ from typing import Any
 
 import dagster as dg
 
-from seek_sync.journal import KILL_IN_MERGE_ENV
 from seek_sync.process_stack import ProcessStack
 from seek_sync.store.warehouse import Warehouse
+from seek_sync.testhooks import KILL_AT_ENV, MERGE_BEFORE_COMMIT
 
 # Endpoint -> how many matching calls to let through first. The fake applies the call's effect,
 # SIGKILLs the given pid, and drops the connection: the client never hears of the effect.
@@ -52,7 +52,7 @@ def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -
     killed = Killed()
     for attempt in range(attempts):
         merge = MERGE not in killed.fired
-        processes = start({KILL_IN_MERGE_ENV: "1"} if merge else {})
+        processes = start({KILL_AT_ENV: MERGE_BEFORE_COMMIT} if merge else {})
         victim = processes[0]
         stack.admin("DELETE", "/_sandbox/faults")
         pending = [p for p in KILL_POINTS if p not in killed.fired]

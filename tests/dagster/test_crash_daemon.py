@@ -12,11 +12,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from seek_sync.inbox import Inbox
-from seek_sync.leases import Leases
 from seek_sync.local_stack import patched_environ
 from seek_sync.process_stack import process_stack
 from seek_sync.resources import SeekSyncResource
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import Leases
 from seek_sync.sensors import seek_applications
 from tests.dagster.crash_helpers import audit, leftovers, sync_until_settled
 

@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from seek_sync.cli import app
-from seek_sync.journal import Journal
 from seek_sync.local_stack import LocalStack
+from seek_sync.runstate.journal import Journal
 from seek_sync.store.warehouse import records_of
 from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
 from tests.dagster.leak_search import file_haystacks

@@ -9,8 +9,8 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from seek_sync.inbox import InboxEvent
 from seek_sync.local_stack import LocalStack
+from seek_sync.runstate.inbox import InboxEvent
 from tests.dagster.conftest import drive_until_settled, inbox_of
 from tests.dagster.retention_helpers import (
     ENV,

@@ -6,12 +6,12 @@ import time
 
 import dagster as dg
 
-from seek_sync.inbox import InboxEvent
-from seek_sync.leases import Leases
 from seek_sync.local_stack import LocalStack
 from seek_sync.pipeline.ticks import plan_tick
-from seek_sync.processes import Holder
 from seek_sync.resources import SeekSyncResource
+from seek_sync.runstate.inbox import InboxEvent
+from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.processes import Holder
 from seek_sync.sensors import seek_applications
 from tests.dagster.conftest import inbox_of
 

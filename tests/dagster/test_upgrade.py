@@ -16,8 +16,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from seek_sync.inbox import Inbox
 from seek_sync.process_stack import process_stack
+from seek_sync.runstate.inbox import Inbox
 from seek_sync.store.warehouse import Warehouse
 from tests.dagster.crash_helpers import audit_duplicates, leftovers, sync_until_settled
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from seek_sync.leases import Leases
+from seek_sync.runstate.leases import Leases
 
 IN_PROGRESS = [dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 FINISHED = {

@@ -5,7 +5,7 @@ A tick *reserves* the hirers it hands to a run; the run *claims* them when it st
 two runs never work one hirer at once. A holder is live while its process lives (pid and start
 time, on this host) or, on another host, while its heartbeat is fresh; an unclaimed reservation
 lapses after `reservation_seconds` (the run it was made for never started). A dead holder's
-hirers are free again, and so are the runs it owned: see `seek_sync.runs`. No Dagster here.
+hirers are free again, and so are the runs it owned: see `seek_sync.dead_runs`. No Dagster here.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from seek_sync.inbox import Inbox
-from seek_sync.processes import Holder
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.processes import Holder
 
 
 @dataclass(frozen=True)

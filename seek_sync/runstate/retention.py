@@ -13,7 +13,7 @@ import json
 from collections.abc import Collection
 from datetime import UTC, datetime
 
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
 
 _EVENTS = """
 SELECT e.seq, e.hirer_id FROM events e JOIN hirer_work w ON w.hirer_id = e.hirer_id

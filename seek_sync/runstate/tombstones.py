@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from seek_sync.inbox import Inbox
-    from seek_sync.inbox_rows import InboxEvent
+    from seek_sync.runstate.inbox import Inbox
+    from seek_sync.runstate.rows import InboxEvent
 
 TOMBSTONES = """
 CREATE TABLE IF NOT EXISTS tombstones (

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from seek_sync.ids import check_hirer_id
-from seek_sync.inbox_purge import TOMBSTONES
+from seek_sync.runstate.tombstones import TOMBSTONES
 
 UNKNOWN_HIRER = "unknown_hirer"
 Source = Literal["poll", "webhook"]

@@ -32,10 +32,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from seek_sync.ids import is_hirer_id, shown
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
 from seek_sync.logs import configure_logging
-from seek_sync.receiver_ats import blob_routes, callback_routes
-from seek_sync.receiver_body import TOO_LARGE, read_body, refuse
+from seek_sync.receiver.ats_routes import blob_routes, callback_routes
+from seek_sync.receiver.body import TOO_LARGE, read_body, refuse
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox, InboxEvent
 from seek_sync.settings import ReceiverSettings
 
 log = logging.getLogger("seek_sync.receiver")

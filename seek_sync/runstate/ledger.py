@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
 
 
 @dataclass

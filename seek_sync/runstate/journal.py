@@ -13,8 +13,6 @@ same rows (`INSERT OR REPLACE`), so the next run simply merges first. No Dagster
 from __future__ import annotations
 
 import json
-import os
-import signal
 import threading
 from collections.abc import Sequence
 from datetime import date, datetime
@@ -22,12 +20,11 @@ from typing import Any
 
 import pandas as pd
 
-from seek_sync.inbox import Inbox
-from seek_sync.inbox_rows import utc_now
+from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.rows import utc_now
 from seek_sync.store.warehouse import KEYS, Warehouse, timestamp_columns, upsert_many
+from seek_sync.testhooks import MERGE_BEFORE_COMMIT, kill_point
 
-# Test hook: SIGKILL this process inside a merge, after the rows are written and before COMMIT.
-KILL_IN_MERGE_ENV = "SEEK_SYNC_TEST_KILL_IN_MERGE"
 _MERGE_LOCK = threading.Lock()  # DuckDB shares one database between a process's connections
 
 
@@ -43,11 +40,6 @@ def _frame(table: str, rows: list[dict[str, Any]]) -> pd.DataFrame:
         if column in frame.columns:
             frame[column] = pd.to_datetime(frame[column], utc=True, format="ISO8601")
     return frame
-
-
-def _kill_hook() -> None:
-    if os.environ.get(KILL_IN_MERGE_ENV):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Journal:
@@ -93,7 +85,7 @@ class Journal:
             for row in rows:
                 by_table.setdefault(row["tbl"], []).append(json.loads(row["row_json"]))
             frames = {table: _frame(table, batch) for table, batch in by_table.items()}
-            upsert_many(connection, frames, before_commit=_kill_hook)
+            upsert_many(connection, frames, before_commit=lambda: kill_point(MERGE_BEFORE_COMMIT))
             last = rows[-1]["seq"]
         with self.inbox.transaction() as conn:
             conn.execute("DELETE FROM journal WHERE seq <= ?", (last,))

@@ -19,8 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 from seek_sync.ids import check_hirer_id
-from seek_sync.inbox_purge import buried
-from seek_sync.inbox_rows import (
+from seek_sync.runstate.rows import (
     CALLBACK_FIELDS,
     EVENT_FIELDS,
     INSERT_CALLBACK,
@@ -41,6 +40,7 @@ from seek_sync.inbox_rows import (
     to_row,
     utc_now,
 )
+from seek_sync.runstate.tombstones import buried
 
 __all__ = [
     "UNKNOWN_HIRER",

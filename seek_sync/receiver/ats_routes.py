@@ -20,9 +20,9 @@ from starlette.routing import BaseRoute, Route
 
 from seek_sync.ats import callbacks
 from seek_sync.ids import is_hirer_id, shown
-from seek_sync.inbox import UNKNOWN_HIRER, Inbox, InboxCallback
-from seek_sync.receiver_body import TOO_LARGE, declared_too_large, read_body, refuse
-from seek_sync.receiver_config import callback_secrets
+from seek_sync.receiver.body import TOO_LARGE, declared_too_large, read_body, refuse
+from seek_sync.receiver.config import callback_secrets
+from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox, InboxCallback
 from seek_sync.settings import ReceiverSettings
 from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import BLOB_PREFIX, verify_blob_request
