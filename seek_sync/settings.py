@@ -208,7 +208,7 @@ class OnderwijsregioFields(SettingsBase):
     # Unconfirmed (ats-apis.md): does re-sending a failed mutation's key run it again (True), or
     # does the key keep its failed result so that only a fresh key re-sends (False, the default)?
     onderwijsregio_failed_key_reruns: bool = False
-    # Unconfirmed wire details (ats-apis.md marks them [?]); README "ATS assumptions" lists them.
+    # Unconfirmed wire details (ats-apis.md marks them [?]); docs/ats.md "ATS assumptions" lists them.
     onderwijsregio_filename_field: str = "filename"
     onderwijsregio_data_field: str = "data"
     onderwijsregio_url_field: str = "url"
@@ -225,7 +225,7 @@ class KomboFields(SettingsBase):
 
     kombo_url: str = "https://api.kombo.dev/v1"
     kombo_integration_id: str | None = None
-    # Writes in flight per integration: well under Kombo's documented cap of 30 (README).
+    # Writes in flight per integration: well under Kombo's documented cap of 30 (docs/ats.md).
     kombo_write_concurrency: int = Field(default=8, ge=1, le=30)
     # Files up to this size travel inline as base64 `data`; bigger ones as a signed `data_url`.
     kombo_data_limit_bytes: int = Field(default=10_000_000, ge=1)
@@ -239,7 +239,7 @@ class ReceiverLinkFields(SettingsBase):
 
 
 class RetentionFields(SettingsBase):
-    """How long seek-sync keeps what it holds, in days (README "Personal data"): job `retention`."""
+    """How long seek-sync keeps what it holds, in days (docs/personal-data.md): job `retention`."""
 
     retention_file_days_after_confirmed: float = Field(default=30.0, ge=0)  # the ATS holds it
     retention_profile_days: float = Field(default=180.0, ge=0)  # from the application's creation

@@ -8,7 +8,7 @@ import dagster as dg
 from seek_sync.store.warehouse import TABLES
 
 OWNERS = ["team:seek-sync"]
-# Which datasets hold personal data (README "Personal data"): `direct` names a person or holds
+# Which datasets hold personal data (docs/personal-data.md): `direct` names a person or holds
 # their documents; `pseudonymous` holds SEEK's ids of a person, and links to what names them.
 PERSONAL_DATA = {
     "application_events": "pseudonymous",

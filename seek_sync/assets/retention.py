@@ -1,4 +1,4 @@
-"""`apply_retention`: what is kept past its time removed (README "Personal data"), run daily.
+"""`apply_retention`: what is kept past its time removed (docs/personal-data.md), run daily.
 
 Files whose upload was confirmed long enough ago lose their blob (the row stays, `expired`),
 old applications and removed hirers are purged (audited, tombstoned), consumed inbox rows and

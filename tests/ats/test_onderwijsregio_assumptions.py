@@ -1,4 +1,4 @@
-"""Each unconfirmed Onderwijsregio wire assumption (README "ATS assumptions"), by name, over real
+"""Each unconfirmed Onderwijsregio wire assumption (docs/ats.md "ATS assumptions"), by name, over real
 HTTP: our client against the sandbox fake, and where a setting holds the assumption, the same
 setting changed on both sides moves the behaviour (and changed on one side only breaks it)."""
 

@@ -59,7 +59,7 @@ async def test_assumption_inflight_replay_as_409_is_a_refusal_for_our_client(
     tmp_path: Path,
 ) -> None:
     """If the real API answers 409 while the first is running, our client reports a refusal
-    (README lists this as the one reading that would need a client change)."""
+    (docs/ats.md lists this as the one reading that would need a client change)."""
     config = OnderwijsregioConfig(mutation_delay_seconds=SLOW, inflight_replay_status=409)
     async with onderwijsregio_stack(tmp_path, fake=config) as stack:
         assert await stack.client.create({"firstName": "A"}, key="k", callback_url=None) == "k"

@@ -1,4 +1,4 @@
-"""README "ATS assumptions" lists every Onderwijsregio assumption: each constant of the fake's
+"""docs/ats.md "ATS assumptions" lists every Onderwijsregio assumption: each constant of the fake's
 ASSUMPTIONS block, each client setting that holds one, and each test named after one."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ NOT_ASSUMPTIONS = {"onderwijsregio_url", "onderwijsregio_api_key", "onderwijsreg
 
 
 def section() -> str:
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "ats.md").read_text(encoding="utf-8")
     return text[text.index("## ATS assumptions") :]
 
 
