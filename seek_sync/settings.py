@@ -208,7 +208,7 @@ class OnderwijsregioFields(SettingsBase):
     # Unconfirmed (ats-apis.md): does re-sending a failed mutation's key run it again (True), or
     # does the key keep its failed result so that only a fresh key re-sends (False, the default)?
     onderwijsregio_failed_key_reruns: bool = False
-    # Unconfirmed wire details (ats-apis.md marks them [?]); docs/ats.md "ATS assumptions" lists them.
+    # Unconfirmed wire details (ats-apis.md marks them [?]), listed in docs/ats.md.
     onderwijsregio_filename_field: str = "filename"
     onderwijsregio_data_field: str = "data"
     onderwijsregio_url_field: str = "url"

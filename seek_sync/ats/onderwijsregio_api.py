@@ -2,8 +2,8 @@
 envelope, and mutations answered 202 with an idempotency key.
 
 Where a wire detail is unconfirmed (attachment item fields, where the idempotency key and callback
-URL travel, the DELETE body) the client reads it from settings; docs/ats.md "ATS assumptions" lists them.
-A mutation is retried with the SAME idempotency key, so a lost 202 never applies twice.
+URL travel, the DELETE body) the client reads it from settings; docs/ats.md "ATS assumptions"
+lists them. A mutation is retried with the SAME idempotency key, so a lost 202 never applies twice.
 """
 
 from __future__ import annotations

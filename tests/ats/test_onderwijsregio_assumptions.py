@@ -1,5 +1,5 @@
-"""Each unconfirmed Onderwijsregio wire assumption (docs/ats.md "ATS assumptions"), by name, over real
-HTTP: our client against the sandbox fake, and where a setting holds the assumption, the same
+"""Each unconfirmed Onderwijsregio wire assumption (docs/ats.md "ATS assumptions"), by name, over
+real HTTP: our client against the sandbox fake, and where a setting holds the assumption, the same
 setting changed on both sides moves the behaviour (and changed on one side only breaks it)."""
 
 from __future__ import annotations
