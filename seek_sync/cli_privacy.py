@@ -83,7 +83,7 @@ def _held(settings: Settings, hirer: str | None) -> int:
     from seek_sync.pipeline.hirer_run import leases_for
     from seek_sync.runstate.inbox import Inbox
 
-    with Inbox(settings.inbox_path) as inbox:  # type: ignore[arg-type]
+    with Inbox(settings.inbox_path) as inbox:
         live = leases_for(settings, inbox).live()
     return len([h for h in live if hirer is None or h == hirer])
 

@@ -85,7 +85,7 @@ class Driver:
         self.sensor = defs.resolve_sensor_def("seek_applications")
         self.loggers = {"console": {"config": {"log_level": log_level}}}
         self.settings = settings or load_settings()
-        self.leases = leases_for(self.settings, Inbox(self.settings.inbox_path))  # type: ignore[arg-type]
+        self.leases = leases_for(self.settings, Inbox(self.settings.inbox_path))
 
     def cursor(self) -> str | None:
         return self.instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)
