@@ -27,8 +27,8 @@ import dagster as dg
 
 from seek_sync.jobs import hirer_batch
 from seek_sync.partitions import HIRERS_TAG, hirer_partitions
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import leases_for
 from seek_sync.runstate.processes import Holder
 from seek_sync.settings import Settings, load_settings
 

@@ -12,6 +12,7 @@ import dagster as dg
 
 from seek_sync.assets.checks import evaluations
 from seek_sync.assets.metadata import log_reasons, report_metadata
+from seek_sync.dead_runs import run_ended
 from seek_sync.pipeline.checks import FAILING_AFTER
 from seek_sync.pipeline.hirer_run import HirerPass, HirerRunner
 from seek_sync.pipeline.totals import describe
@@ -64,11 +65,12 @@ def sync_hirers(
     """Every stage of each of the run's hirers: events, profiles, files, ATS; several at once."""
     settings, started = seek_sync.settings(), datetime.now(UTC)
     stores = seek_sync.stores(warehouse.open(settings))
+    ended = run_ended(context.instance)
 
     async def run() -> tuple[list[HirerPass], list[str]]:
         async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
             return await runner.sync_hirers(
-                config.hirers, context.run_id, reserved_as=config.reserved_as
+                config.hirers, context.run_id, reserved_as=config.reserved_as, ended=ended
             )
 
     passes, skipped = asyncio.run(run())

@@ -10,13 +10,12 @@ import dagster as dg
 from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.dead_runs import run_ended
 from seek_sync.partitions import hirer_tags
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import hirer_names
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
 from seek_sync.pipeline.totals import describe
 from seek_sync.resources import SeekSyncResource, WarehouseResource
-from seek_sync.runstate.processes import Holder
+from seek_sync.runstate.leases import leases_for
 
 # A backfill of N hirers launches ceil(N / this) runs (ranges of adjacent partitions).
 HIRERS_PER_BACKFILL_RUN = 50
@@ -30,11 +29,9 @@ def claim_hirers(
     settings = seek_sync.settings()
     stores = seek_sync.stores(warehouse.open(settings))
     hirer_ids = list(context.partition_keys)
-    leases, me = leases_for(settings, stores.inbox), Holder.me()
-    leases.own_run(context.run.run_id, me)
-    ended = run_ended(context.instance)
-    claimed = set(leases.claim(hirer_ids, context.run.run_id, me, ended=ended))
-    held = [h for h in hirer_ids if h not in claimed]
+    leases = leases_for(settings, stores.inbox)
+    claimed = leases.claim_run(hirer_ids, context.run.run_id, ended=run_ended(context.instance))
+    held = [h for h in hirer_ids if h not in set(claimed)]
     if held:
         raise dg.Failure(
             description=f"{len(held)} hirer(s) are being synced by another live run; "

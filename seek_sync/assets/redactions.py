@@ -7,10 +7,11 @@ from datetime import timedelta
 import dagster as dg
 
 from seek_sync.dead_runs import run_ended
-from seek_sync.pipeline.hirer_run import HirerRunner, leases_for
+from seek_sync.pipeline.hirer_run import HirerRunner
 from seek_sync.pipeline.purge import PurgeReport, purge
 from seek_sync.pipeline.redactions import Recheck, recheck, withdraw
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.leases import leases_for
 from seek_sync.store.purge import Selector
 
 REASON = "SEEK deleted the application"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -27,10 +27,8 @@ from seek_sync.pipeline.owed import owed_by_hirer
 from seek_sync.pipeline.profiles import sync_manifest, sync_profiles
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.runstate.inbox import Inbox
-from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.leases import leases_for
 from seek_sync.runstate.ledger import Backoff, HirerWork, Ledger, Owed
-from seek_sync.runstate.processes import Holder
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings
 from seek_sync.store.signed_urls import SignedBlobSource
@@ -49,15 +47,6 @@ class HirerPass:
     @property
     def changed(self) -> bool:
         return any(r.changed for r in self.reports)
-
-
-def leases_for(settings: Settings, inbox: Inbox) -> Leases:
-    """The leases table with the configured staleness and reservation lapse."""
-    return Leases(
-        inbox,
-        stale_after_seconds=settings.lease_stale_seconds,
-        reservation_seconds=settings.lease_reservation_seconds,
-    )
 
 
 class HirerRunner:
@@ -135,14 +124,18 @@ class HirerRunner:
         return passes
 
     async def sync_hirers(
-        self, hirer_ids: Sequence[str], run_id: str | None = None, *, reserved_as: str = ""
+        self,
+        hirer_ids: Sequence[str],
+        run_id: str | None = None,
+        *,
+        reserved_as: str = "",
+        ended: Callable[[str], bool] | None = None,
     ) -> tuple[list[HirerPass], list[str]]:
         """Claim and sync `hirer_ids` together; returns each claimed hirer's pass and the hirers
-        skipped because another live run holds them. Every claimed hirer gets a ledger row."""
+        skipped because another live run holds them. Every claimed hirer gets a ledger row.
+        `reserved_as` and `ended`: as `Leases.claim` takes them."""
         run_id = run_id or uuid.uuid4().hex
-        me = Holder.me()
-        self.leases.own_run(run_id, me)
-        claimed = self.leases.claim(hirer_ids, run_id, me, reserved_as=reserved_as)
+        claimed = self.leases.claim_run(hirer_ids, run_id, reserved_as=reserved_as, ended=ended)
         skipped = [h for h in hirer_ids if h not in set(claimed)]
         if not claimed:
             return [], skipped
