@@ -10,7 +10,7 @@ from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
 from seek_sync.assets.files import attachment_files
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.ats_push import sync_ats
-from seek_sync.pipeline.hirer_run import HirerRunner
+from seek_sync.pipeline.clients import open_clients
 from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
@@ -60,8 +60,8 @@ def ats_push(
     settings = seek_sync.settings()
 
     async def push() -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
-        async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
-            targets = {h: t for h in hirer_ids if (t := runner.target(h)) is not None}
+        async with open_clients(settings, stores, seek_sync.targets()) as clients:
+            targets = clients.targets.for_hirers(hirer_ids)
             return await sync_ats(targets, stores, read_back_all=config.read_back_all)
 
     pushed, errors = asyncio.run(push())
