@@ -6,8 +6,9 @@ from collections.abc import Iterator
 import dagster as dg
 
 from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
 from seek_sync.assets.files import attachment_files
+from seek_sync.assets.reporting import record
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.ats_push import sync_ats
 from seek_sync.pipeline.clients import open_clients

@@ -7,13 +7,10 @@ The step also merges whatever a dead run journaled, before it reads the warehous
 
 import dagster as dg
 
-from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.dead_runs import run_ended
 from seek_sync.partitions import hirer_tags
 from seek_sync.pipeline.hirers import hirer_names
-from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.pipeline.totals import describe
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 from seek_sync.runstate.leases import leases_for
 
@@ -43,19 +40,3 @@ def claim_hirers(
     if any(context.run.tags.get(k) != v for k, v in tags.items()):  # a run launched from the UI
         context.instance.add_run_tags(context.run.run_id, tags)
     return hirer_ids, stores
-
-
-def record(
-    context: dg.AssetExecutionContext,
-    asset_key: str,
-    reports: list[StageReport],
-    stores: Stores,
-    endpoints: str,
-) -> None:
-    """Each hirer's report, with its name and totals, as its own partition's metadata."""
-    describe(stores, reports)
-    for report in reports:
-        context.add_asset_metadata(
-            report_metadata(report, endpoints), asset_key=asset_key, partition_key=report.hirer_id
-        )
-        log_reasons(context.log, report)

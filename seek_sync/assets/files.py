@@ -3,7 +3,8 @@
 import dagster as dg
 
 from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
+from seek_sync.assets.reporting import record
 from seek_sync.assets.seek import attachment_manifest
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.files import sync_files

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
-from seek_sync.assets.metadata import result
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
+from seek_sync.assets.reporting import record, result
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.hirers import sync_hirers
