@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from seek_sync.assets.catalog import OWNERS, table_metadata, tags
+from seek_sync.assets.catalog import dataset
 from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
 from seek_sync.assets.files import attachment_files
 from seek_sync.assets.reporting import record
@@ -31,9 +31,7 @@ class AtsConfig(dg.Config):
             partitions_def=hirer_partitions,
             group_name="ats",
             kinds={"duckdb"},
-            metadata=table_metadata("ats_candidates"),
-            owners=OWNERS,
-            tags=tags("ats_candidates"),
+            **dataset("ats_candidates"),
         ),
         dg.AssetSpec(
             "ats_uploads",
@@ -42,9 +40,7 @@ class AtsConfig(dg.Config):
             partitions_def=hirer_partitions,
             group_name="ats",
             kinds={"duckdb"},
-            metadata=table_metadata("ats_uploads"),
-            owners=OWNERS,
-            tags=tags("ats_uploads"),
+            **dataset("ats_uploads"),
         ),
     ],
     backfill_policy=BACKFILL_POLICY,
@@ -70,8 +66,7 @@ def ats_push(
         context.log.warning("hirer %s has no ATS target: nothing pushed", hirer_id)
     endpoints = seek_sync.endpoints()
     for index, key in enumerate(("ats_candidates", "ats_uploads")):
-        record(context, key, [pair[index] for pair in pushed.values()], stores, endpoints)
-        yield dg.MaterializeResult(asset_key=key)
+        yield record(context, [pair[index] for pair in pushed.values()], stores, endpoints, key)
     if errors:
         raise dg.Failure(
             description=f"the ATS push failed for {len(errors)} hirer(s)",

@@ -113,19 +113,23 @@ def result(report: StageReport, endpoints: str) -> dg.MaterializeResult:
 
 def record(
     context: dg.AssetExecutionContext,
-    asset_key: str,
-    reports: list[StageReport],
+    reports: Iterable[StageReport],
     stores: Stores,
     endpoints: str,
-) -> None:
+    asset_key: str | None = None,
+) -> dg.MaterializeResult:
     """An asset step's reports, each with its hirer's name and totals, as the metadata of that
-    hirer's partition of the asset the step materializes."""
+    hirer's partition of the asset (`asset_key`: one of a multi-asset's); the step's result."""
+    reports = list(reports)
     describe(stores, reports)
     for report in reports:
         context.add_asset_metadata(
-            report_metadata(report, endpoints), asset_key=asset_key, partition_key=report.hirer_id
+            report_metadata(report, endpoints),
+            asset_key=asset_key or context.asset_key,
+            partition_key=report.hirer_id,
         )
     _log_reasons(context.log, reports)
+    return dg.MaterializeResult(asset_key=asset_key)
 
 
 def ledger_metadata(work: HirerWork | None) -> dict[str, dg.MetadataValue]:
