@@ -74,7 +74,7 @@ class SettingsBase(BaseSettings):
         return _http_url(value)
 
 
-def under_home(name: str) -> Any:
+def _under_home(name: str) -> Any:
     """A path field's default: `name` under the `home` field (declared before it)."""
     return Field(default_factory=lambda data: data["home"] / name)
 
@@ -83,7 +83,7 @@ class HomeFields(SettingsBase):
     """Where state lives: the inbox every process writes (default under `home`)."""
 
     home: Path = Path(".seek-sync")
-    inbox_path: Path = under_home("inbox.sqlite3")
+    inbox_path: Path = _under_home("inbox.sqlite3")
 
 
 class BlobFields(HomeFields):
@@ -261,7 +261,7 @@ class Settings(
 ):
     """Run steps, sensor ticks and `seek-sync sync`: everything the pipeline uses."""
 
-    warehouse_path: Path = under_home("warehouse.duckdb")
+    warehouse_path: Path = _under_home("warehouse.duckdb")
 
 
 ROLES: dict[str, type[SettingsBase]] = {

@@ -58,7 +58,7 @@ class HirerCheck:
     severity: dg.AssetCheckSeverity
     outcomes: Outcomes
     blocking: bool
-    reads_rows: bool  # the hirer's warehouse rows: a batched run checks hirers it changed
+    reads_rows: bool  # the hirer's warehouse rows: a batched run checks those it changed
 
 
 CHECKS: list[HirerCheck] = []  # every check, in the order declared
@@ -105,7 +105,7 @@ def _asset_check(check: HirerCheck) -> dg.AssetChecksDefinition:
     ) -> dg.AssetCheckResult:
         settings, inbox = seek_sync.settings(), seek_sync.inbox()
         hirer_ids = list(context.op_execution_context.partition_keys)
-        work = {} if check.reads_rows else Ledger(inbox).rows_for(hirer_ids)
+        work = Ledger(inbox).rows_for(hirer_ids)
         evidence = Evidence(
             warehouse.open(settings),
             seek_sync.blobs(),
@@ -119,38 +119,42 @@ def _asset_check(check: HirerCheck) -> dg.AssetChecksDefinition:
 
 @hirer_check("attachment_files", ERROR, blocking=True)
 def every_attachment_has_file_or_reason(
-    e: Evidence, hirer_ids: Sequence[str]
+    evidence: Evidence, hirer_ids: Sequence[str]
 ) -> dict[str, CheckOutcome]:
     """Each manifest attachment has a stored file or a recorded reason why not."""
-    return files_accounted_for(e.db, hirer_ids)
+    return files_accounted_for(evidence.db, hirer_ids)
 
 
 @hirer_check("attachment_files", ERROR, blocking=True)
 def blobs_match_their_hash_and_hirer(
-    e: Evidence, hirer_ids: Sequence[str]
+    evidence: Evidence, hirer_ids: Sequence[str]
 ) -> dict[str, CheckOutcome]:
     """Each stored file's blob is under its own hirer's prefix and hashes to its SHA-256."""
-    return blobs_match(e.db, e.blobs, hirer_ids, since=e.since, rehash=e.rehash)
+    return blobs_match(
+        evidence.db, evidence.blobs, hirer_ids, since=evidence.since, rehash=evidence.rehash
+    )
 
 
 @hirer_check("ats_uploads", WARN)
 def oldest_unsettled_upload_is_recent(
-    e: Evidence, hirer_ids: Sequence[str]
+    evidence: Evidence, hirer_ids: Sequence[str]
 ) -> dict[str, CheckOutcome]:
     """No stored file has waited to settle in its ATS longer than the limit (default 6 h)."""
-    return unsettled_uploads(e.db, hirer_ids, e.warn_after)
+    return unsettled_uploads(evidence.db, hirer_ids, evidence.warn_after)
 
 
 @hirer_check("ats_uploads", WARN)
-def no_uploads_rejected_or_failed(e: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+def no_uploads_rejected_or_failed(
+    evidence: Evidence, hirer_ids: Sequence[str]
+) -> dict[str, CheckOutcome]:
     """No stored file was refused (`rejected`) or given up (`failed`); counts by reason."""
-    return not_sent(e.db, hirer_ids)
+    return not_sent(evidence.db, hirer_ids)
 
 
 @hirer_check("ats_uploads", WARN, reads_rows=False)
-def hirer_is_not_failing(e: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+def hirer_is_not_failing(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """The hirer's recent passes did not fail (or leave items failing) three times in a row."""
-    return {h: keeps_failing(e.failures[h]) for h in hirer_ids if h in e.failures}
+    return {h: keeps_failing(evidence.failures[h]) for h in hirer_ids if h in evidence.failures}
 
 
 def evaluate_passes(

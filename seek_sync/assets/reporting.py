@@ -120,19 +120,19 @@ def record(
 ) -> dg.MaterializeResult:
     """An asset step's reports, each with its hirer's name and totals, as the metadata of that
     hirer's partition of the asset (`asset_key`: one of a multi-asset's); the step's result."""
-    reports = list(reports)
-    describe(stores, reports)
-    for report in reports:
+    listed = list(reports)
+    describe(stores, listed)
+    for report in listed:
         context.add_asset_metadata(
             report_metadata(report, endpoints),
             asset_key=asset_key or context.asset_key,
             partition_key=report.hirer_id,
         )
-    _log_reasons(context.log, reports)
+    _log_reasons(context.log, listed)
     return dg.MaterializeResult(asset_key=asset_key)
 
 
-def ledger_metadata(work: HirerWork | None) -> dict[str, dg.MetadataValue]:
+def _ledger_metadata(work: HirerWork | None) -> dict[str, dg.MetadataValue]:
     """Where the hirer's ledger row stands after a batched pass: what it owes, and when."""
     if work is None:
         return {}
@@ -151,7 +151,7 @@ def record_passes(
     totals and ledger row); an unchanged stage's latest materialization still tells its totals."""
     describe(stores, [r for p in passes for r in p.reports if r.changed])
     for hirer_pass in passes:
-        extra = ledger_metadata(hirer_pass.work)
+        extra = _ledger_metadata(hirer_pass.work)
         for report in hirer_pass.reports:
             if report.changed:
                 context.log_event(

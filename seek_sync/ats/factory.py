@@ -33,30 +33,30 @@ class AtsTargets:
     def __init__(
         self,
         settings: Settings,
-        hirers: TargetMap | None,
+        target_map: TargetMap | None,
         http: httpx.AsyncClient,
         blobs: BlobSource,
     ) -> None:
-        self.settings, self.hirers, self.http, self.blobs = settings, hirers, http, blobs
+        self.settings, self.target_map, self.http, self.blobs = settings, target_map, http, blobs
         self.kombo_writes = asyncio.Semaphore(settings.kombo_write_concurrency)
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, hirers: TargetMap | None, blobs: BlobSource
+        cls, settings: Settings, target_map: TargetMap | None, blobs: BlobSource
     ) -> AsyncIterator[AtsTargets]:
         """With an HTTP client of its own, closed on leaving."""
         timeout = httpx.Timeout(
             settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
         )
         async with httpx.AsyncClient(timeout=timeout) as http:
-            yield cls(settings, hirers, http, blobs)
+            yield cls(settings, target_map, http, blobs)
 
     def for_hirer(self, hirer_id: str) -> AtsTarget | None:
         """The hirer's target; None for a hirer the map does not name (or without a map)."""
-        if self.hirers is None or hirer_id not in self.hirers.hirers:
+        if self.target_map is None or hirer_id not in self.target_map.hirers:
             return None
-        entry = self.hirers.for_hirer(hirer_id)
+        entry = self.target_map.for_hirer(hirer_id)
         build = {TargetKind.ONDERWIJSREGIO: self._onderwijsregio, TargetKind.KOMBO: self._kombo}
         return build[entry.target](hirer_id, entry)
 

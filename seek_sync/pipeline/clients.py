@@ -22,7 +22,7 @@ class Clients:
 
 @asynccontextmanager
 async def open_clients(
-    settings: Settings, stores: Stores, hirers: TargetMap | None
+    settings: Settings, stores: Stores, target_map: TargetMap | None
 ) -> AsyncIterator[Clients]:
     """Both kinds of client, closed on leaving."""
     secret = settings.blob_signing_secret
@@ -32,5 +32,8 @@ async def open_clients(
         secret=secret.get_secret_value().encode() if secret else None,
         ttl=settings.signed_url_ttl_seconds,
     )
-    async with http_client(settings) as seek_http, AtsTargets.open(settings, hirers, blobs) as ats:
+    async with (
+        http_client(settings) as seek_http,
+        AtsTargets.open(settings, target_map, blobs) as ats,
+    ):
         yield Clients(SeekClient(seek_http, settings), ats)

@@ -56,9 +56,9 @@ class HirerRunner:
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, stores: Stores, hirers: TargetMap | None
+        cls, settings: Settings, stores: Stores, target_map: TargetMap | None
     ) -> AsyncIterator[HirerRunner]:
-        async with open_clients(settings, stores, hirers) as clients:
+        async with open_clients(settings, stores, target_map) as clients:
             yield cls(settings, stores, clients)
 
     async def _stages(self, hirer_ids: list[str], upto: dict[str, int]) -> dict[str, HirerPass]:
@@ -82,8 +82,8 @@ class HirerRunner:
         for hirer_id, error in errors.items():
             passes[hirer_id].error = error
         owed = owed_by_hirer(stores.warehouse, hirer_ids, with_target=list(targets))
-        for hirer_id, done in passes.items():
-            done.owed = owed[hirer_id]
+        for hirer_id, hirer_pass in passes.items():
+            hirer_pass.owed = owed[hirer_id]
         return passes
 
     async def sync_hirers(
@@ -112,15 +112,15 @@ class HirerRunner:
                 except Exception as failure:  # a stage failed for all: every hirer stays owed
                     error = f"{type(failure).__name__}: {failure}"[:500]
                     passes = {h: HirerPass(h, error=error) for h in claimed}
-                for hirer_id, done in passes.items():
+                for hirer_id, hirer_pass in passes.items():
                     work = self.ledger.row(hirer_id)
                     work.events_seq = events.get(hirer_id, 0)
                     work.callbacks_seq = callbacks.get(hirer_id, 0)
-                    done.work = self.ledger.finish(
+                    hirer_pass.work = self.ledger.finish(
                         work,
                         run_id=run_id,
-                        owed=None if done.error else done.owed,
-                        error=done.error,
+                        owed=None if hirer_pass.error else hirer_pass.owed,
+                        error=hirer_pass.error,
                         confirm_timeout=self.settings.ats_confirm_timeout_seconds,
                         backoff=self.backoff,
                     )
