@@ -97,7 +97,7 @@ def poll(
 
     configure_logging()
     settings = _load(PollerSettings)
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
 
     async def run() -> int:
         async with http_client(settings) as http:

@@ -80,10 +80,10 @@ def _run(job: str, op: str, selection: dict[str, str | None], **config: Any) -> 
 def _held(settings: Settings, hirer: str | None) -> int:
     """Hirers live runs hold now (only `hirer`, when the purge names it). Read once, before the
     run: nothing else of this process reads the inbox while the purge scrubs it."""
-    from seek_sync.pipeline.hirer_run import leases_for
     from seek_sync.runstate.inbox import Inbox
+    from seek_sync.runstate.leases import leases_for
 
-    with Inbox(settings.inbox_path) as inbox:  # type: ignore[arg-type]
+    with Inbox(settings.inbox_path) as inbox:
         live = leases_for(settings, inbox).live()
     return len([h for h in live if hirer is None or h == hirer])
 

@@ -185,7 +185,7 @@ def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-s
             progress.status(status.text, status.applications)
             driver = Driver(instance, log_level="WARNING")
             drive_with_webhooks(driver, stack, drive)
-        warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+        warehouse = Warehouse(stack.settings.warehouse_path)
         table, reasons = per_hirer(warehouse), rejections(warehouse)
         problems = check(stack, table, drive, kombo_before)
         repeats = repeat_applicants(stack)

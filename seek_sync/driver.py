@@ -27,8 +27,8 @@ import dagster as dg
 
 from seek_sync.jobs import hirer_batch
 from seek_sync.partitions import HIRERS_TAG, hirer_partitions
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import leases_for
 from seek_sync.runstate.processes import Holder
 from seek_sync.settings import Settings, load_settings
 
@@ -85,7 +85,7 @@ class Driver:
         self.sensor = defs.resolve_sensor_def("seek_applications")
         self.loggers = {"console": {"config": {"log_level": log_level}}}
         self.settings = settings or load_settings()
-        self.leases = leases_for(self.settings, Inbox(self.settings.inbox_path))  # type: ignore[arg-type]
+        self.leases = leases_for(self.settings, Inbox(self.settings.inbox_path))
 
     def cursor(self) -> str | None:
         return self.instance.run_storage.get_cursor_values({CURSOR_KEY}).get(CURSOR_KEY)

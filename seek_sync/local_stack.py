@@ -178,7 +178,7 @@ def local_stack(
         env = stack_environment(info, home, "http://127.0.0.1:0") | (extra_env or {})
         with patched_environ(env):
             receiver = load_receiver_settings()  # the receiver reads its own settings only
-            inbox = Inbox(receiver.inbox_path)  # type: ignore[arg-type]
+            inbox = Inbox(receiver.inbox_path)
             with running_receiver(receiver, inbox) as receiver_url:
                 dhome = dagster_home(home / "dagster")
                 more = {"SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url, "DAGSTER_HOME": str(dhome)}

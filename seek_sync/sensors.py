@@ -12,12 +12,12 @@ from seek_sync.ids import is_hirer_id, shown
 from seek_sync.jobs import hirer_batch, hirers_refresh
 from seek_sync.partitions import hirer_partitions, hirer_tags
 from seek_sync.pipeline.events import RELATIONSHIP_CHANGED
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import hirer_names, refresh_relationships
 from seek_sync.pipeline.ticks import TickPlan, plan_tick
 from seek_sync.poller import PollReport, poll
 from seek_sync.resources import SeekSyncResource
 from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.leases import leases_for
 from seek_sync.runstate.processes import Holder
 from seek_sync.seek.client import SeekClient
 

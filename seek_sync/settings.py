@@ -15,10 +15,10 @@ at start with one line naming the environment variable; secrets are `SecretStr`,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SEEK_SYNC_"
@@ -62,7 +62,7 @@ def _http_url(value: str) -> str:
 
 
 class SettingsBase(BaseSettings):
-    """The environment prefix and behaviour every group shares; fills in the paths under home."""
+    """The environment prefix and behaviour every group shares."""
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX, extra="ignore", validate_default=True, frozen=True
@@ -73,33 +73,23 @@ class SettingsBase(BaseSettings):
     def _urls(cls, value: str) -> str:
         return _http_url(value)
 
-    @model_validator(mode="after")
-    def _derived_paths(self) -> Self:
-        home = getattr(self, "home", None)
-        if home is None:
-            return self
-        defaults = {
-            "inbox_path": lambda: home / "inbox.sqlite3",
-            "warehouse_path": lambda: home / "warehouse.duckdb",
-            "blob_url": lambda: (home / "blobs").resolve().as_uri(),
-        }
-        for name, default in defaults.items():
-            if name in type(self).model_fields and getattr(self, name) is None:
-                object.__setattr__(self, name, default())
-        return self
+
+def _under_home(name: str) -> Any:
+    """A path field's default: `name` under the `home` field (declared before it)."""
+    return Field(default_factory=lambda data: data["home"] / name)
 
 
 class HomeFields(SettingsBase):
     """Where state lives: the inbox every process writes (default under `home`)."""
 
     home: Path = Path(".seek-sync")
-    inbox_path: Path | None = None
+    inbox_path: Path = _under_home("inbox.sqlite3")
 
 
 class BlobFields(HomeFields):
     """The blob store and the key of its signed URLs (no secret: every blob URL is refused)."""
 
-    blob_url: str | None = None
+    blob_url: str = Field(default_factory=lambda data: (data["home"] / "blobs").resolve().as_uri())
     blob_signing_secret: SecretStr | None = None
 
 
@@ -271,7 +261,7 @@ class Settings(
 ):
     """Run steps, sensor ticks and `seek-sync sync`: everything the pipeline uses."""
 
-    warehouse_path: Path | None = None
+    warehouse_path: Path = _under_home("warehouse.duckdb")
 
 
 ROLES: dict[str, type[SettingsBase]] = {

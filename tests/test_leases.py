@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 
 from seek_sync.runstate.inbox import Inbox
-from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.leases import Leases, leases_for
 from seek_sync.runstate.processes import Holder
+from seek_sync.settings import load_settings
 
 
 def dead_holder() -> Holder:
@@ -82,3 +83,33 @@ def test_run_owners_tell_a_dead_run_from_a_live_one(tmp_path: Path) -> None:
     assert leases.run_owner_alive("unknown") is None
     leases.forget_run("dead")
     assert set(leases.owners()) == {"alive"}
+
+
+def test_a_run_step_owns_its_run_and_claims_its_hirers_in_one_call(tmp_path: Path) -> None:
+    """`claim_run`, the one way asset steps and batched runs take hirers: the run's owner row
+    (so a tick can tell when it died), then the claim, reservation and ended runs included."""
+    leases = Leases(Inbox(tmp_path / "inbox.sqlite3"))
+    me = Holder.me()
+    leases.reserve(["h1"], "sync|1|0", me)
+    leases.claim(["h2"], "run-old", me)
+    ended = {"run-old"}.__contains__
+    assert leases.claim_run(["h1", "h2", "h3"], "run-a", ended=ended) == ["h2", "h3"]
+    assert leases.claim_run(["h1"], "run-b", reserved_as="sync|1|0") == ["h1"]
+    assert leases.run_owner_alive("run-a") is leases.run_owner_alive("run-b") is True
+    assert {h: lease.owner for h, lease in leases.live().items()} == {
+        "h1": "run-b",
+        "h2": "run-a",
+        "h3": "run-a",
+    }
+
+
+def test_leases_for_takes_its_limits_from_the_settings(tmp_path: Path) -> None:
+    settings = load_settings(
+        seek_client_id="x",
+        seek_client_secret="y",
+        home=tmp_path,
+        lease_stale_seconds=7.0,
+        lease_reservation_seconds=9.0,
+    )
+    leases = leases_for(settings, Inbox(settings.inbox_path))
+    assert (leases.stale_after_seconds, leases.reservation_seconds) == (7.0, 9.0)

@@ -25,7 +25,7 @@ def settings_for(tmp_path: Path) -> ReceiverSettings:
 
 
 def stored(settings: ReceiverSettings, data: bytes) -> str:
-    store = BlobStore(settings.blob_url)  # type: ignore[arg-type]
+    store = BlobStore(settings.blob_url)
     sink = store.sink(HIRER)
     sink.begin()
     sink.write(data)
@@ -37,7 +37,7 @@ def test_signed_url_serves_the_blob_until_it_expires(tmp_path: Path) -> None:
     data = b"%PDF-1.4 " + bytes(range(256)) * 4000
     key = stored(settings, data)
     secret = settings.blob_signing_secret.get_secret_value().encode()  # type: ignore[union-attr]
-    with running_receiver(settings, Inbox(settings.inbox_path)) as base:  # type: ignore[arg-type]
+    with running_receiver(settings, Inbox(settings.inbox_path)) as base:
         good = sign_blob_url(base, key, secret, ttl_seconds=60, content_type="application/pdf")
         response = httpx.get(good)
         assert response.status_code == 200 and response.content == data

@@ -48,7 +48,7 @@ def test_callbacks(tmp_path: Path) -> None:
     settings = load_receiver_settings(
         seek_webhook_secret="w" * 32, onderwijsregio_callback_secret=SECRET, home=tmp_path
     )
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
     body = json.dumps(
         {"idempotencyKey": "k1", "status": "succeeded", "candidateIds": ["rec123"]}
     ).encode()
@@ -93,7 +93,7 @@ def test_each_hirer_is_verified_with_the_secret_its_map_entry_names(
         hirer_targets_path=tmp_path / "targets.yaml",
         home=tmp_path,
     )
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
     body = json.dumps({"idempotencyKey": "k1", "status": "succeeded"}).encode()
     h2_path = f"/callbacks/onderwijsregio?hirer={H2}"
     with running_receiver(settings, inbox) as base:
@@ -122,7 +122,7 @@ def test_a_callback_for_a_malformed_hirer_is_400_and_not_stored(tmp_path: Path, 
     settings = load_receiver_settings(
         seek_webhook_secret="w" * 32, onderwijsregio_callback_secret=SECRET, home=tmp_path
     )
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
     body = json.dumps({"idempotencyKey": "k1", "status": "succeeded"}).encode()
     with running_receiver(settings, inbox) as base:
         answer = post(base, body, path=f"/callbacks/onderwijsregio?{query}")
@@ -135,7 +135,7 @@ def test_an_oversize_callback_is_413_before_any_check(tmp_path: Path) -> None:
         seek_webhook_secret="w" * 32, onderwijsregio_callback_secret=SECRET, home=tmp_path
     )
     big = b"{" + b" " * MAX_CALLBACK_BYTES + b"}"
-    with running_receiver(settings, Inbox(settings.inbox_path)) as base:  # type: ignore[arg-type]
+    with running_receiver(settings, Inbox(settings.inbox_path)) as base:
         assert post(base, big).status_code == 413
         chunked = httpx.post(base + PATH, content=iter([big[:600_000], big[600_000:]]))
         assert chunked.status_code == 413

@@ -190,3 +190,23 @@ def test_the_resource_resolves_its_settings_once_per_initialisation(
         )
     with dg.build_resources({"seek_sync": SeekSyncResource()}) as resources:
         assert resources.seek_sync.settings().seek_client_id == "changed"
+
+
+def test_paths_default_under_home_and_each_has_its_own_variable(
+    env: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    settings = load_settings(home=tmp_path / "other")  # as `SeekSyncResource(home=...)` does
+    assert settings.inbox_path == tmp_path / "other" / "inbox.sqlite3"
+    assert settings.warehouse_path == tmp_path / "other" / "warehouse.duckdb"
+    assert settings.blob_url == (tmp_path / "other" / "blobs").resolve().as_uri()
+    env.setenv("SEEK_SYNC_INBOX_PATH", str(tmp_path / "in.sqlite3"))
+    env.setenv("SEEK_SYNC_WAREHOUSE_PATH", str(tmp_path / "wh.duckdb"))
+    env.setenv("SEEK_SYNC_BLOB_URL", "file:///srv/seek-sync/blobs")
+    settings = load_settings()
+    assert settings.inbox_path == tmp_path / "in.sqlite3"
+    assert settings.warehouse_path == tmp_path / "wh.duckdb"
+    assert settings.blob_url == "file:///srv/seek-sync/blobs"
+    # Typed as what they always are once loaded (no `None` for callers to rule out).
+    fields = Settings.model_fields
+    assert (fields["inbox_path"].annotation, fields["blob_url"].annotation) == (Path, str)
+    assert fields["warehouse_path"].annotation is Path

@@ -15,7 +15,7 @@ def test_duplicated_and_reordered_deliveries_store_each_event_once(
 ) -> None:
     secret = sandbox.info()["webhook_secret"]
     settings = load_receiver_settings(seek_webhook_secret=secret, home=tmp_path)
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
     events = [e for e in sandbox.state.world.events if e.profile_id][:30]
     with running_receiver(settings, inbox) as url:
         report = sandbox.deliver_webhooks(
@@ -36,7 +36,7 @@ def test_a_receiver_with_another_secret_stores_nothing(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     settings = load_receiver_settings(seek_webhook_secret="x" * 32, home=tmp_path)
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
     events = [e for e in sandbox.state.world.events if e.profile_id][:3]
     with running_receiver(settings, inbox) as url:
         report = sandbox.deliver_webhooks(f"{url}/webhooks/seek", events)

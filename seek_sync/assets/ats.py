@@ -5,12 +5,13 @@ from collections.abc import Iterator
 
 import dagster as dg
 
-from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
+from seek_sync.assets.catalog import dataset
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
 from seek_sync.assets.files import attachment_files
+from seek_sync.assets.reporting import record
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.ats_push import sync_ats
-from seek_sync.pipeline.hirer_run import HirerRunner
+from seek_sync.pipeline.clients import open_clients
 from seek_sync.pipeline.report import StageReport
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 
@@ -30,9 +31,7 @@ class AtsConfig(dg.Config):
             partitions_def=hirer_partitions,
             group_name="ats",
             kinds={"duckdb"},
-            metadata=table_metadata("ats_candidates"),
-            owners=OWNERS,
-            tags=tags("ats_candidates"),
+            **dataset("ats_candidates"),
         ),
         dg.AssetSpec(
             "ats_uploads",
@@ -41,9 +40,7 @@ class AtsConfig(dg.Config):
             partitions_def=hirer_partitions,
             group_name="ats",
             kinds={"duckdb"},
-            metadata=table_metadata("ats_uploads"),
-            owners=OWNERS,
-            tags=tags("ats_uploads"),
+            **dataset("ats_uploads"),
         ),
     ],
     backfill_policy=BACKFILL_POLICY,
@@ -60,8 +57,8 @@ def ats_push(
     settings = seek_sync.settings()
 
     async def push() -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
-        async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
-            targets = {h: t for h in hirer_ids if (t := runner.target(h)) is not None}
+        async with open_clients(settings, stores, seek_sync.targets()) as clients:
+            targets = clients.targets.for_hirers(hirer_ids)
             return await sync_ats(targets, stores, read_back_all=config.read_back_all)
 
     pushed, errors = asyncio.run(push())
@@ -69,8 +66,7 @@ def ats_push(
         context.log.warning("hirer %s has no ATS target: nothing pushed", hirer_id)
     endpoints = seek_sync.endpoints()
     for index, key in enumerate(("ats_candidates", "ats_uploads")):
-        record(context, key, [pair[index] for pair in pushed.values()], stores, endpoints)
-        yield dg.MaterializeResult(asset_key=key)
+        yield record(context, [pair[index] for pair in pushed.values()], stores, endpoints, key)
     if errors:
         raise dg.Failure(
             description=f"the ATS push failed for {len(errors)} hirer(s)",

@@ -2,6 +2,7 @@
 holds personal data. The schema is read from the warehouse's own DDL, so it cannot drift."""
 
 import re
+from typing import Any
 
 import dagster as dg
 
@@ -107,3 +108,8 @@ def table_metadata(table: str) -> dict[str, object]:
 def tags(table: str) -> dict[str, str]:
     """`personal_data: direct|pseudonymous` on the datasets that hold any."""
     return {"personal_data": PERSONAL_DATA[table]} if table in PERSONAL_DATA else {}
+
+
+def dataset(table: str) -> dict[str, Any]:
+    """An asset's catalog entry for its warehouse table: metadata, owners and tags."""
+    return {"metadata": table_metadata(table), "owners": OWNERS, "tags": tags(table)}

@@ -1,20 +1,20 @@
 """Asset checks: files accounted for, blobs intact under their own hirer, no stored file waiting
 too long for its ATS, no upload rejected or failed (by reason), and no hirer failing pass after
-pass. Each result belongs to one hirer: checks are partitioned by hirer (a Dagster preview), a
-range run logs one evaluation per hirer plus a summary, and batched runs log theirs per hirer."""
+pass. Each result belongs to one hirer: checks are partitioned by hirer (a Dagster preview).
 
-from collections.abc import Iterator, Mapping, Sequence
+Each check is declared once, by `hirer_check`: its asset, severity and how it computes each hirer's
+outcome. From that one declaration come the asset check an asset job runs (a range run logs one
+evaluation per hirer plus a summary) and the evaluations a batched run logs per hirer
+(`evaluate_passes`); `assets/reporting.py` turns outcomes into what Dagster shows.
+"""
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import dagster as dg
 
-# Not exported at the top level in 1.13; the type of `AssetCheckEvaluation`'s own field.
-from dagster._core.definitions.asset_checks.asset_check_evaluation import (
-    AssetCheckEvaluationTargetMaterializationData as Target,
-)
-
-from seek_sync.assets.files import attachment_files
-from seek_sync.ids import hirer_label
+from seek_sync.assets.reporting import check_evaluations, check_result
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.checks import (
     CheckOutcome,
@@ -29,206 +29,150 @@ from seek_sync.pipeline.hirers import hirer_names
 from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 from seek_sync.runstate.ledger import Ledger
+from seek_sync.store.blobs import BlobStore
+from seek_sync.store.warehouse import Reader
 
 WARN, ERROR = dg.AssetCheckSeverity.WARN, dg.AssetCheckSeverity.ERROR
-CHECKED_ASSETS = ("attachment_files", "ats_uploads")
-SUMMARY_SCHEMA = dg.TableSchema(
-    columns=[
-        dg.TableColumn("hirer", "string", description="name (token)"),
-        dg.TableColumn("failing", "int", description="rows that fail the check"),
-        dg.TableColumn("counts", "string"),
-    ]
-)
 
 
-def _metadata(
-    outcome: CheckOutcome, hirer_id: str, name: str | None
-) -> dict[str, dg.MetadataValue]:
-    metadata: dict[str, dg.MetadataValue] = {
-        "hirer": dg.MetadataValue.text(hirer_label(hirer_id, name)),
-        "hirer_id": dg.MetadataValue.text(hirer_id),
-        "failing": dg.MetadataValue.int(outcome.failing),
-        # The counts as one line of text, readable in the UI without opening the JSON.
-        "summary": dg.MetadataValue.text(
-            "; ".join(f"{n} × {k}" for k, n in sorted(outcome.counts.items())) or "nothing"
-        ),
-        "counts": dg.MetadataValue.json(outcome.counts),
-        "examples": dg.MetadataValue.json(outcome.examples),
-    }
-    return metadata | {k: dg.MetadataValue.float(v) for k, v in outcome.measures.items()}
+@dataclass(frozen=True)
+class Evidence:
+    """What the checks read."""
+
+    db: Reader
+    blobs: BlobStore
+    failures: Mapping[str, int]  # each hirer's consecutive failed passes (its ledger row)
+    warn_after: timedelta
+    since: datetime | None = None  # only files downloaded since (a batched run: its own)
+    rehash: bool = True  # False right after a download: the content address came from the bytes
 
 
-def _result(
-    context: dg.AssetCheckExecutionContext,
-    outcomes: dict[str, CheckOutcome],
-    names: Mapping[str, str],
-    severity: dg.AssetCheckSeverity = ERROR,
-) -> dg.AssetCheckResult:
-    """The step's hirer's result; in a range run (a backfill), each hirer's evaluation logged
-    under its own partition, and a summary (failing hirers by name) returned."""
-    if len(outcomes) == 1:
-        [(hirer_id, outcome)] = outcomes.items()
-        metadata = _metadata(outcome, hirer_id, names.get(hirer_id))
-        return dg.AssetCheckResult(passed=outcome.passed, metadata=metadata, severity=severity)
-    [spec] = context.check_specs
-    targets = _targets(context.instance, spec.asset_key, list(outcomes))
-    for hirer_id, outcome in outcomes.items():
-        context.op_execution_context.log_event(
-            dg.AssetCheckEvaluation(
-                asset_key=spec.asset_key,
-                check_name=spec.name,
-                passed=outcome.passed,
-                metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
-                severity=severity,
-                partition=hirer_id,
-                target_materialization_data=targets.get(hirer_id),
-            )
+Outcomes = Callable[[Evidence, Sequence[str]], dict[str, CheckOutcome]]
+
+
+@dataclass(frozen=True)
+class HirerCheck:
+    asset: str
+    name: str
+    description: str
+    severity: dg.AssetCheckSeverity
+    outcomes: Outcomes
+    blocking: bool
+    reads_rows: bool  # the hirer's warehouse rows: a batched run checks those it changed
+
+
+CHECKS: list[HirerCheck] = []  # every check, in the order declared
+
+
+def hirer_check(
+    asset: str,
+    severity: dg.AssetCheckSeverity,
+    *,
+    blocking: bool = False,
+    reads_rows: bool = True,
+) -> Callable[[Outcomes], dg.AssetChecksDefinition]:
+    """Declares a check (its name and description are the function's) and returns its asset
+    check; the batched runs evaluate it through `CHECKS`."""
+
+    def declare(outcomes: Outcomes) -> dg.AssetChecksDefinition:
+        check = HirerCheck(
+            asset,
+            outcomes.__name__,
+            (outcomes.__doc__ or "").strip(),
+            severity,
+            outcomes,
+            blocking,
+            reads_rows,
         )
-    failing = [
-        dg.TableRecord(
-            {"hirer": hirer_label(h, names.get(h)), "failing": o.failing, "counts": str(o.counts)}
-        )
-        for h, o in outcomes.items()
-        if not o.passed
-    ]
-    metadata = {
-        "hirers": dg.MetadataValue.int(len(outcomes)),
-        "failing": dg.MetadataValue.int(sum(o.failing for o in outcomes.values())),
-        "failing_hirers": dg.MetadataValue.table(failing, schema=SUMMARY_SCHEMA),
-    }
-    passed = all(o.passed for o in outcomes.values())
-    return dg.AssetCheckResult(passed=passed, metadata=metadata, severity=severity)
+        CHECKS.append(check)
+        return _asset_check(check)
+
+    return declare
 
 
-def _targets(
-    instance: dg.DagsterInstance, asset_key: dg.AssetKey, hirer_ids: Sequence[str]
-) -> dict[str, Target]:
-    """Each hirer's latest materialization of the asset (two queries for all of them), which an
-    evaluation logged outside the check's own step must name: the UI counts a partition's result
-    only while it targets the partition's latest materialization (else "missing")."""
-    latest = instance.event_log_storage.get_latest_storage_id_by_partition(
-        asset_key, dg.DagsterEventType.ASSET_MATERIALIZATION, set(hirer_ids)
+def _asset_check(check: HirerCheck) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=check.asset,
+        name=check.name,
+        description=check.description,
+        blocking=check.blocking,
+        partitions_def=hirer_partitions,
     )
-    if not latest:
-        return {}
-    records = instance.fetch_materializations(
-        dg.AssetRecordsFilter(asset_key=asset_key, storage_ids=list(latest.values())),
-        limit=len(latest),
-    ).records
-    by_id = {r.storage_id: r for r in records}
-    return {
-        hirer_id: Target(storage_id=i, run_id=by_id[i].run_id, timestamp=by_id[i].timestamp)
-        for hirer_id, i in latest.items()
-        if i in by_id
-    }
+    def run(
+        context: dg.AssetCheckExecutionContext,
+        seek_sync: SeekSyncResource,
+        warehouse: WarehouseResource,
+    ) -> dg.AssetCheckResult:
+        settings, inbox = seek_sync.settings(), seek_sync.inbox()
+        hirer_ids = list(context.op_execution_context.partition_keys)
+        work = Ledger(inbox).rows_for(hirer_ids)
+        evidence = Evidence(
+            warehouse.open(settings),
+            seek_sync.blobs(),
+            {h: w.failures for h, w in work.items()},
+            timedelta(hours=settings.unsettled_upload_warn_hours),
+        )
+        return check_result(context, check, check.outcomes(evidence, hirer_ids), hirer_names(inbox))
+
+    return run
 
 
-def _hirers(context: dg.AssetCheckExecutionContext) -> list[str]:
-    return list(context.op_execution_context.partition_keys)
-
-
-@dg.asset_check(asset=attachment_files, blocking=True, partitions_def=hirer_partitions)
+@hirer_check("attachment_files", ERROR, blocking=True)
 def every_attachment_has_file_or_reason(
-    context: dg.AssetCheckExecutionContext,
-    seek_sync: SeekSyncResource,
-    warehouse: WarehouseResource,
-) -> dg.AssetCheckResult:
+    evidence: Evidence, hirer_ids: Sequence[str]
+) -> dict[str, CheckOutcome]:
     """Each manifest attachment has a stored file or a recorded reason why not."""
-    store = warehouse.open(seek_sync.settings())
-    outcomes = files_accounted_for(store, _hirers(context))
-    return _result(context, outcomes, hirer_names(seek_sync.inbox()))
+    return files_accounted_for(evidence.db, hirer_ids)
 
 
-@dg.asset_check(asset=attachment_files, blocking=True, partitions_def=hirer_partitions)
+@hirer_check("attachment_files", ERROR, blocking=True)
 def blobs_match_their_hash_and_hirer(
-    context: dg.AssetCheckExecutionContext,
-    seek_sync: SeekSyncResource,
-    warehouse: WarehouseResource,
-) -> dg.AssetCheckResult:
+    evidence: Evidence, hirer_ids: Sequence[str]
+) -> dict[str, CheckOutcome]:
     """Each stored file's blob is under its own hirer's prefix and hashes to its SHA-256."""
-    store = warehouse.open(seek_sync.settings())
-    outcomes = blobs_match(store, seek_sync.blobs(), _hirers(context))
-    return _result(context, outcomes, hirer_names(seek_sync.inbox()))
-
-
-@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
-def oldest_unsettled_upload_is_recent(
-    context: dg.AssetCheckExecutionContext,
-    seek_sync: SeekSyncResource,
-    warehouse: WarehouseResource,
-) -> dg.AssetCheckResult:
-    """No stored file has waited to settle in its ATS longer than the limit (default 6 h)."""
-    settings = seek_sync.settings()
-    outcomes = unsettled_uploads(
-        warehouse.open(settings),
-        _hirers(context),
-        timedelta(hours=settings.unsettled_upload_warn_hours),
+    return blobs_match(
+        evidence.db, evidence.blobs, hirer_ids, since=evidence.since, rehash=evidence.rehash
     )
-    return _result(context, outcomes, hirer_names(seek_sync.inbox()), WARN)
 
 
-@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
+@hirer_check("ats_uploads", WARN)
+def oldest_unsettled_upload_is_recent(
+    evidence: Evidence, hirer_ids: Sequence[str]
+) -> dict[str, CheckOutcome]:
+    """No stored file has waited to settle in its ATS longer than the limit (default 6 h)."""
+    return unsettled_uploads(evidence.db, hirer_ids, evidence.warn_after)
+
+
+@hirer_check("ats_uploads", WARN)
 def no_uploads_rejected_or_failed(
-    context: dg.AssetCheckExecutionContext,
-    seek_sync: SeekSyncResource,
-    warehouse: WarehouseResource,
-) -> dg.AssetCheckResult:
+    evidence: Evidence, hirer_ids: Sequence[str]
+) -> dict[str, CheckOutcome]:
     """No stored file was refused (`rejected`) or given up (`failed`); counts by reason."""
-    store = warehouse.open(seek_sync.settings())
-    return _result(context, not_sent(store, _hirers(context)), hirer_names(seek_sync.inbox()), WARN)
+    return not_sent(evidence.db, hirer_ids)
 
 
-@dg.asset_check(asset="ats_uploads", partitions_def=hirer_partitions)
-def hirer_is_not_failing(
-    context: dg.AssetCheckExecutionContext, seek_sync: SeekSyncResource
-) -> dg.AssetCheckResult:
+@hirer_check("ats_uploads", WARN, reads_rows=False)
+def hirer_is_not_failing(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """The hirer's recent passes did not fail (or leave items failing) three times in a row."""
-    inbox = seek_sync.inbox()
-    work = Ledger(inbox).rows_for(_hirers(context))
-    outcomes = {h: keeps_failing(w.failures) for h, w in work.items()}
-    return _result(context, outcomes, hirer_names(inbox), WARN)
+    return {h: keeps_failing(evidence.failures[h]) for h in hirer_ids if h in evidence.failures}
 
 
-def evaluations(
+def evaluate_passes(
     instance: dg.DagsterInstance,
     stores: Stores,
     passes: Sequence[HirerPass],
     *,
     since: datetime,
-    warn_after_hours: float,
+    warn_after: timedelta,
 ) -> Iterator[dg.AssetCheckEvaluation]:
-    """The checks of a batched run's passes, in one warehouse session: the failing check for
-    every hirer; the data checks for hirers the pass changed (their new blobs: present, under
-    their own prefix; the content address was computed from the bytes as they streamed)."""
+    """Every check of a batched run's passes, in one warehouse session: those that read rows for
+    the hirers whose pass changed something (their new blobs: present, under their own prefix;
+    the content address was computed from the bytes as they streamed), the others for all."""
     changed = [p.hirer_id for p in passes if p.changed]
+    failures = {p.hirer_id: p.work.failures for p in passes if p.work is not None}
     with stores.warehouse.session() as db:
-        files = files_accounted_for(db, changed)
-        blobs = blobs_match(db, stores.blobs, changed, since=since, rehash=False)
-        unsettled = unsettled_uploads(db, changed, timedelta(hours=warn_after_hours))
-        unsent = not_sent(db, changed)
-    names = hirer_names(stores.inbox)
-    hirer_ids = [p.hirer_id for p in passes]
-    targets = {a: _targets(instance, dg.AssetKey(a), hirer_ids) for a in CHECKED_ASSETS}
-    for done in passes:
-        hirer_id = done.hirer_id
-        found: list[tuple[str, str, CheckOutcome, dg.AssetCheckSeverity]] = []
-        if done.work is not None:
-            failing = keeps_failing(done.work.failures)
-            found.append(("ats_uploads", "hirer_is_not_failing", failing, WARN))
-        if hirer_id in files:
-            found += [
-                ("attachment_files", "every_attachment_has_file_or_reason", files[hirer_id], ERROR),
-                ("attachment_files", "blobs_match_their_hash_and_hirer", blobs[hirer_id], ERROR),
-                ("ats_uploads", "oldest_unsettled_upload_is_recent", unsettled[hirer_id], WARN),
-                ("ats_uploads", "no_uploads_rejected_or_failed", unsent[hirer_id], WARN),
-            ]
-        for asset, name, outcome, severity in found:
-            yield dg.AssetCheckEvaluation(
-                asset_key=dg.AssetKey(asset),
-                check_name=name,
-                passed=outcome.passed,
-                metadata=_metadata(outcome, hirer_id, names.get(hirer_id)),
-                severity=severity,
-                partition=hirer_id,
-                target_materialization_data=targets[asset].get(hirer_id),
-            )
+        evidence = Evidence(db, stores.blobs, failures, warn_after, since=since, rehash=False)
+        found = {
+            c: c.outcomes(evidence, changed if c.reads_rows else list(failures)) for c in CHECKS
+        }
+    return check_evaluations(instance, found, hirer_names(stores.inbox))

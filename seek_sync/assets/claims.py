@@ -7,16 +7,12 @@ The step also merges whatever a dead run journaled, before it reads the warehous
 
 import dagster as dg
 
-from seek_sync.assets.metadata import log_reasons, report_metadata
 from seek_sync.dead_runs import run_ended
 from seek_sync.partitions import hirer_tags
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.hirers import hirer_names
-from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.pipeline.totals import describe
 from seek_sync.resources import SeekSyncResource, WarehouseResource
-from seek_sync.runstate.processes import Holder
+from seek_sync.runstate.leases import leases_for
 
 # A backfill of N hirers launches ceil(N / this) runs (ranges of adjacent partitions).
 HIRERS_PER_BACKFILL_RUN = 50
@@ -30,11 +26,9 @@ def claim_hirers(
     settings = seek_sync.settings()
     stores = seek_sync.stores(warehouse.open(settings))
     hirer_ids = list(context.partition_keys)
-    leases, me = leases_for(settings, stores.inbox), Holder.me()
-    leases.own_run(context.run.run_id, me)
-    ended = run_ended(context.instance)
-    claimed = set(leases.claim(hirer_ids, context.run.run_id, me, ended=ended))
-    held = [h for h in hirer_ids if h not in claimed]
+    leases = leases_for(settings, stores.inbox)
+    claimed = leases.claim_run(hirer_ids, context.run.run_id, ended=run_ended(context.instance))
+    held = [h for h in hirer_ids if h not in set(claimed)]
     if held:
         raise dg.Failure(
             description=f"{len(held)} hirer(s) are being synced by another live run; "
@@ -46,19 +40,3 @@ def claim_hirers(
     if any(context.run.tags.get(k) != v for k, v in tags.items()):  # a run launched from the UI
         context.instance.add_run_tags(context.run.run_id, tags)
     return hirer_ids, stores
-
-
-def record(
-    context: dg.AssetExecutionContext,
-    asset_key: str,
-    reports: list[StageReport],
-    stores: Stores,
-    endpoints: str,
-) -> None:
-    """Each hirer's report, with its name and totals, as its own partition's metadata."""
-    describe(stores, reports)
-    for report in reports:
-        context.add_asset_metadata(
-            report_metadata(report, endpoints), asset_key=asset_key, partition_key=report.hirer_id
-        )
-        log_reasons(context.log, report)

@@ -2,8 +2,9 @@
 
 import dagster as dg
 
-from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
+from seek_sync.assets.catalog import dataset
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
+from seek_sync.assets.reporting import record
 from seek_sync.assets.seek import attachment_manifest
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.files import sync_files
@@ -23,9 +24,7 @@ class FilesConfig(dg.Config):
     deps=[attachment_manifest],
     pool="seek_api",
     kinds={"duckdb", "filesystem"},
-    metadata=table_metadata("attachment_files"),
-    owners=OWNERS,
-    tags=tags("attachment_files"),
+    **dataset("attachment_files"),
 )
 def attachment_files(
     context: dg.AssetExecutionContext,
@@ -40,5 +39,4 @@ def attachment_files(
         return await sync_files(client, stores, hirer_ids, retry_missing=config.retry_missing)
 
     reports = seek_sync.with_seek(fetch)
-    record(context, "attachment_files", list(reports.values()), stores, seek_sync.endpoints())
-    return dg.MaterializeResult()
+    return record(context, reports.values(), stores, seek_sync.endpoints())

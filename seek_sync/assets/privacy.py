@@ -13,9 +13,9 @@ import dagster as dg
 
 from seek_sync.dead_runs import run_ended
 from seek_sync.partitions import drop_hirer_partition
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.purge import PurgeReport, purge
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.leases import leases_for
 from seek_sync.store.export import export
 from seek_sync.store.purge import Selector
 

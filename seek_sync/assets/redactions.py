@@ -7,10 +7,11 @@ from datetime import timedelta
 import dagster as dg
 
 from seek_sync.dead_runs import run_ended
-from seek_sync.pipeline.hirer_run import HirerRunner, leases_for
+from seek_sync.pipeline.clients import open_clients
 from seek_sync.pipeline.purge import PurgeReport, purge
 from seek_sync.pipeline.redactions import Recheck, recheck, withdraw
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.leases import leases_for
 from seek_sync.store.purge import Selector
 
 REASON = "SEEK deleted the application"
@@ -25,15 +26,15 @@ def follow_seek_deletions(
     stores = seek_sync.stores(warehouse.open(settings))
 
     async def check() -> Recheck:
-        async with HirerRunner.open(settings, stores, seek_sync.targets()) as runner:
+        async with open_clients(settings, stores, seek_sync.targets()) as clients:
             found = await recheck(
-                runner,
+                clients.seek,
                 stores,
                 limit=settings.redaction_recheck_per_run,
                 every=timedelta(hours=settings.redaction_recheck_hours),
             )
             if found.redacted and settings.ats_delete_on_seek_deletion:
-                await withdraw(runner, stores, found.redacted, found)
+                await withdraw(clients.targets, stores, found.redacted, found)
             return found
 
     found = asyncio.run(check())

@@ -13,9 +13,9 @@ import dagster as dg
 
 from seek_sync.dead_runs import FINISHED, run_ended
 from seek_sync.partitions import drop_hirer_partition
-from seek_sync.pipeline.hirer_run import leases_for
 from seek_sync.pipeline.retention import Limits, Removed, RetentionReport, apply_retention
 from seek_sync.resources import SeekSyncResource, WarehouseResource
+from seek_sync.runstate.leases import leases_for
 
 RUNS_PER_PASS = 5_000  # finished runs deleted at most per retention run (oldest first)
 

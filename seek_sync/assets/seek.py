@@ -2,9 +2,9 @@
 
 import dagster as dg
 
-from seek_sync.assets.catalog import OWNERS, table_metadata, tags
-from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers, record
-from seek_sync.assets.metadata import result
+from seek_sync.assets.catalog import dataset
+from seek_sync.assets.claims import BACKFILL_POLICY, claim_hirers
+from seek_sync.assets.reporting import record, result
 from seek_sync.partitions import hirer_partitions
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.hirers import sync_hirers
@@ -26,9 +26,7 @@ class ProfilesConfig(dg.Config):
     group_name="seek",
     pool="seek_api",
     kinds={"duckdb"},
-    metadata=table_metadata("hirers"),
-    owners=OWNERS,
-    tags=tags("hirers"),
+    **dataset("hirers"),
 )
 def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
     """Every SEEK hirer seen in the inbox, with its relationship state and ATS target."""
@@ -44,9 +42,7 @@ def hirers(seek_sync: SeekSyncResource, warehouse: WarehouseResource) -> dg.Mate
     backfill_policy=BACKFILL_POLICY,
     deps=[hirers],
     kinds={"sqlite", "duckdb"},
-    metadata=table_metadata("application_events"),
-    owners=OWNERS,
-    tags=tags("application_events"),
+    **dataset("application_events"),
 )
 def application_events(
     context: dg.AssetExecutionContext,
@@ -58,8 +54,7 @@ def application_events(
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
     upto = dict.fromkeys(hirer_ids, config.upto_seq) if config.upto_seq is not None else None
     reports = sync_events(stores.inbox, stores.warehouse, hirer_ids, upto=upto)
-    record(context, "application_events", list(reports.values()), stores, seek_sync.endpoints())
-    return dg.MaterializeResult()
+    return record(context, reports.values(), stores, seek_sync.endpoints())
 
 
 @dg.asset(
@@ -69,9 +64,7 @@ def application_events(
     deps=[application_events],
     pool="seek_api",
     kinds={"graphql", "duckdb"},
-    metadata=table_metadata("candidate_profiles"),
-    owners=OWNERS,
-    tags=tags("candidate_profiles"),
+    **dataset("candidate_profiles"),
 )
 def candidate_profiles(
     context: dg.AssetExecutionContext,
@@ -86,8 +79,7 @@ def candidate_profiles(
         return await sync_profiles(client, stores, hirer_ids, retry_settled=config.refetch_settled)
 
     reports = seek_sync.with_seek(fetch)
-    record(context, "candidate_profiles", list(reports.values()), stores, seek_sync.endpoints())
-    return dg.MaterializeResult()
+    return record(context, reports.values(), stores, seek_sync.endpoints())
 
 
 @dg.asset(
@@ -96,9 +88,7 @@ def candidate_profiles(
     backfill_policy=BACKFILL_POLICY,
     deps=[candidate_profiles],
     kinds={"duckdb"},
-    metadata=table_metadata("attachment_manifest"),
-    owners=OWNERS,
-    tags=tags("attachment_manifest"),
+    **dataset("attachment_manifest"),
 )
 def attachment_manifest(
     context: dg.AssetExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
@@ -106,5 +96,4 @@ def attachment_manifest(
     """One row per attachment of each stored profile: role, URL and descriptions."""
     hirer_ids, stores = claim_hirers(context, seek_sync, warehouse)
     reports = sync_manifest(stores.warehouse, hirer_ids)
-    record(context, "attachment_manifest", list(reports.values()), stores, seek_sync.endpoints())
-    return dg.MaterializeResult()
+    return record(context, reports.values(), stores, seek_sync.endpoints())

@@ -17,6 +17,12 @@ from pydantic import BaseModel, ConfigDict
 
 CandidateState = Literal["pending_create", "exists", "failed"]
 UploadState = Literal["pending", "accepted", "confirmed", "failed", "rejected"]
+# Where uploads stand, in words each defined here once (tests/ats/test_state_words.py pins them).
+# A push sends only `pending` uploads; a reconcile reads back, or re-sends, the waiting ones.
+SETTLED: frozenset[UploadState] = frozenset({"confirmed", "rejected", "failed"})  # outcome is final
+UNSETTLED: frozenset[UploadState] = frozenset({"pending", "accepted"})  # to send, or waiting
+WAITING: frozenset[UploadState] = frozenset({"accepted"})  # sent, taken; outcome not known yet
+NOT_SENT: frozenset[UploadState] = frozenset({"rejected", "failed"})  # settled; the ATS lacks it
 Role = Literal["Resume", "CoverLetter", "SelectionCriteria"] | None
 
 

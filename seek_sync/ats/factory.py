@@ -1,8 +1,10 @@
-"""Builds the ATS target of one hirer from the hirer map entry and the settings."""
+"""Every hirer's ATS target, each kind built the same way: from its hirer map entry and settings."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
 from urllib.parse import quote
 
 import httpx
@@ -12,7 +14,7 @@ from seek_sync.ats.kombo import KomboTarget
 from seek_sync.ats.kombo_api import KomboApi
 from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
-from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
+from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind, TargetMap
 from seek_sync.http import RetryPolicy
 from seek_sync.settings import Settings
 
@@ -23,56 +25,77 @@ def callback_url(settings: Settings, hirer_id: str) -> str:
     return f"{base}/callbacks/onderwijsregio?hirer={quote(hirer_id, safe='')}"
 
 
-def build_target(
-    hirer_id: str,
-    entry: HirerTarget,
-    settings: Settings,
-    http: httpx.AsyncClient,
-    blobs: BlobSource,
-    *,
-    kombo_writes: asyncio.Semaphore | None = None,
-) -> AtsTarget:
-    """The target for `entry.target`, with credentials read from the variables it names
-    (`kombo_writes`: one limit on Kombo writes shared by the targets of a process)."""
-    if entry.target is TargetKind.ONDERWIJSREGIO:
-        base_url = entry.base_url or settings.onderwijsregio_url
-        if not base_url:
-            raise TargetConfigError("SEEK_SYNC_ONDERWIJSREGIO_URL is not set")
-        client = OnderwijsregioClient(
-            http, base_url=base_url, api_key=entry.api_key(), settings=settings
+class AtsTargets:
+    """Builds the target of each hirer in the map, with credentials read from the variables its
+    entry names. One per process: its targets share one HTTP client, one blob source and one
+    limit on Kombo writes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        target_map: TargetMap | None,
+        http: httpx.AsyncClient,
+        blobs: BlobSource,
+    ) -> None:
+        self.settings, self.target_map, self.http, self.blobs = settings, target_map, http, blobs
+        self.kombo_writes = asyncio.Semaphore(settings.kombo_write_concurrency)
+
+    @classmethod
+    @asynccontextmanager
+    async def open(
+        cls, settings: Settings, target_map: TargetMap | None, blobs: BlobSource
+    ) -> AsyncIterator[AtsTargets]:
+        """With an HTTP client of its own, closed on leaving."""
+        timeout = httpx.Timeout(
+            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
         )
-        return OnderwijsregioTarget(client, blobs, callback_url=callback_url(settings, hirer_id))
-    if entry.target is TargetKind.KOMBO:
-        return build_kombo_target(settings, entry, blobs, http, kombo_writes)
-    raise TargetConfigError(f"unknown target kind {entry.target}")
+        async with httpx.AsyncClient(timeout=timeout) as http:
+            yield cls(settings, target_map, http, blobs)
 
+    def for_hirer(self, hirer_id: str) -> AtsTarget | None:
+        """The hirer's target; None for a hirer the map does not name (or without a map)."""
+        if self.target_map is None or hirer_id not in self.target_map.hirers:
+            return None
+        entry = self.target_map.for_hirer(hirer_id)
+        build = {TargetKind.ONDERWIJSREGIO: self._onderwijsregio, TargetKind.KOMBO: self._kombo}
+        return build[entry.target](hirer_id, entry)
 
-def build_kombo_target(
-    settings: Settings,
-    hirer: HirerTarget,
-    blobs: BlobSource,
-    http: httpx.AsyncClient,
-    writes: asyncio.Semaphore | None = None,
-) -> KomboTarget:
-    """A target for one hirer: its key from `api_key_env`, its integration id (else the
-    settings'), its base URL (else `kombo_url`); writes bounded by `writes` when several
-    targets share one limit, else per target instance."""
-    integration = hirer.integration_id or settings.kombo_integration_id
-    if not integration:
-        raise TargetConfigError("kombo target needs an integration_id (map or settings)")
-    api = KomboApi(
-        http,
-        base_url=hirer.base_url or settings.kombo_url,
-        api_key=hirer.api_key(),
-        integration_id=integration,
-        policy=RetryPolicy.from_settings(settings),
-        write_concurrency=settings.kombo_write_concurrency,
-        writes=writes,
-    )
-    return KomboTarget(
-        api,
-        blobs,
-        hirer=hirer,
-        data_limit_bytes=settings.kombo_data_limit_bytes,
-        max_sends=settings.ats_max_sends,
-    )
+    def for_hirers(self, hirer_ids: Iterable[str]) -> dict[str, AtsTarget]:
+        """The targets of those hirers that have one."""
+        return {h: t for h in hirer_ids if (t := self.for_hirer(h)) is not None}
+
+    def _onderwijsregio(self, hirer_id: str, entry: HirerTarget) -> AtsTarget:
+        """Its limits and wire names are settings its client carries; callbacks per hirer."""
+        settings = self.settings
+        client = OnderwijsregioClient(
+            self.http,
+            base_url=entry.base_url or settings.onderwijsregio_url,
+            api_key=entry.api_key(),
+            settings=settings,
+        )
+        return OnderwijsregioTarget(
+            client, self.blobs, callback_url=callback_url(settings, hirer_id)
+        )
+
+    def _kombo(self, hirer_id: str, entry: HirerTarget) -> AtsTarget:
+        """Its integration id from the entry, else the settings'; writes bounded process-wide."""
+        settings = self.settings
+        integration = entry.integration_id or settings.kombo_integration_id
+        if not integration:
+            raise TargetConfigError("kombo target needs an integration_id (map or settings)")
+        api = KomboApi(
+            self.http,
+            base_url=entry.base_url or settings.kombo_url,
+            api_key=entry.api_key(),
+            integration_id=integration,
+            policy=RetryPolicy.from_settings(settings),
+            write_concurrency=settings.kombo_write_concurrency,
+            writes=self.kombo_writes,
+        )
+        return KomboTarget(
+            api,
+            self.blobs,
+            hirer=entry,
+            data_limit_bytes=settings.kombo_data_limit_bytes,
+            max_sends=settings.ats_max_sends,
+        )

@@ -57,7 +57,6 @@ from seek_sync.ats.targets import HirerTarget
 log = logging.getLogger("seek_sync.ats.kombo")
 
 KIND = "kombo"
-SETTLED = frozenset({"accepted", "confirmed", "rejected", "failed"})
 
 
 class KomboTarget(Reporting):
@@ -123,7 +122,7 @@ class KomboTarget(Reporting):
         current: CandidateRecord | None,
         uploads: Mapping[str, UploadRecord],
     ) -> PushResult:
-        """Resolve or create the application, then upload every file not settled yet."""
+        """Resolve or create the application, then upload every `pending` file."""
         return await self._run(candidate, files, current, uploads, reconciling=False)
 
     async def reconcile(
@@ -151,7 +150,7 @@ class KomboTarget(Reporting):
         records = {f.attachment_id: upload_record(KIND, candidate, f, uploads) for f in files}
         cand = (current or candidate_record(candidate)).model_copy()
         result = PushResult(cand, list(records.values()))
-        todo = [f for f in files if records[f.attachment_id].state not in SETTLED]
+        todo = [f for f in files if records[f.attachment_id].state == "pending"]
         unconfirmed = [f for f in files if _lacks_id(records[f.attachment_id])]
         if not todo and not (reconciling and unconfirmed):
             return result

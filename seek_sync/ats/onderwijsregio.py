@@ -44,7 +44,6 @@ log = logging.getLogger("seek_sync.ats.onderwijsregio")
 
 KIND = "onderwijsregio"
 CV_FIELD, OTHER_FIELD = "curriculumVitae", "otherAttachments"
-SETTLED = frozenset({"accepted", "confirmed", "rejected", "failed"})
 
 
 class OnderwijsregioTarget(Reporting):
@@ -166,7 +165,7 @@ class OnderwijsregioTarget(Reporting):
         todo = []
         for file in files:
             record = records[file.attachment_id]
-            if record.state in SETTLED:
+            if record.state != "pending":  # settled, or waiting (a reconcile's)
                 continue
             reason = self.rejection(file)
             if reason:

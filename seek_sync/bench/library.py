@@ -24,8 +24,8 @@ from seek_sync.store.warehouse import Warehouse
 
 async def run_forever(interval_seconds: float) -> None:
     settings = load_settings()
-    inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
-    stores = Stores(inbox, Warehouse(settings.warehouse_path), BlobStore(settings.blob_url))  # type: ignore[arg-type]
+    inbox = Inbox(settings.inbox_path)
+    stores = Stores(inbox, Warehouse(settings.warehouse_path), BlobStore(settings.blob_url))
     path = settings.hirer_targets_path
     targets = TargetMap.load(Path(path)) if path else None
     async with HirerRunner.open(settings, stores, targets) as runner:

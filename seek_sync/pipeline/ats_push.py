@@ -14,6 +14,8 @@ from typing import Any
 
 from seek_sync.ats import callbacks as callback_bodies
 from seek_sync.ats.base import (
+    NOT_SENT,
+    WAITING,
     AtsCandidate,
     AtsFile,
     AtsTarget,
@@ -21,7 +23,6 @@ from seek_sync.ats.base import (
 )
 from seek_sync.file_policy import refusal
 from seek_sync.pipeline.ats_state import (
-    WAITING,
     AtsState,
     Creates,
     Progress,
@@ -248,7 +249,7 @@ async def sync_ats(
 
 def _reason(record: dict[str, Any]) -> tuple[str, str] | None:
     """(state, reason) of an upload not sent or given up; None for any other."""
-    if record.get("state") not in ("rejected", "failed"):
+    if record.get("state") not in NOT_SENT:
         return None
     return str(record["state"]), str(record.get("last_error") or "no reason recorded")[:200]
 

@@ -8,12 +8,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, UploadRecord
+from seek_sync.ats.base import SETTLED, AtsCandidate, AtsFile, CandidateRecord, UploadRecord
 from seek_sync.pipeline.stores import Stores
 from seek_sync.store.warehouse import Reader, records_of
-
-DONE = frozenset({"confirmed", "rejected", "failed"})  # terminal: never sent again
-WAITING = frozenset({"accepted"})
 
 
 class AtsState:
@@ -52,7 +49,7 @@ class AtsState:
 
     def settled(self, attachment_id: str) -> bool:
         record = self.uploads.get(attachment_id)
-        return record is not None and record.state in DONE
+        return record is not None and record.state in SETTLED
 
 
 class Progress:

@@ -13,8 +13,9 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
+from seek_sync.ats.base import NOT_SENT, SETTLED
 from seek_sync.store.blobs import BlobStore, hirer_prefix
-from seek_sync.store.warehouse import Reader, in_hirers
+from seek_sync.store.warehouse import Reader, in_hirers, sql_literals
 
 FAILING_AFTER = 3  # consecutive failed passes before a hirer is flagged as failing
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -104,9 +105,8 @@ def blobs_match(
     return out
 
 
-# Upload states never sent again: a stored file with none of these is still on its way.
-SETTLED_UPLOAD = ("confirmed", "rejected", "failed", "expired")
-_SETTLED_UPLOAD = ", ".join(f"'{s}'" for s in SETTLED_UPLOAD)
+_SETTLED = sql_literals(SETTLED)  # a stored file with no upload in these is still on its way
+_NOT_SENT = sql_literals(NOT_SENT)
 
 
 def unsettled_uploads(
@@ -121,7 +121,7 @@ def unsettled_uploads(
         "LEFT JOIN ats_uploads u ON u.attachment_id = f.attachment_id "
         f"WHERE {in_hirers('f.hirer_id')} AND f.status = 'stored' AND NOT EXISTS ("
         "SELECT 1 FROM ats_uploads d WHERE d.attachment_id = f.attachment_id "
-        f"AND d.state IN ({_SETTLED_UPLOAD})) ORDER BY since",
+        f"AND d.state IN ({_SETTLED})) ORDER BY since",
         [list(hirer_ids)],
     )
     now = datetime.now(UTC)
@@ -149,7 +149,7 @@ def not_sent(db: Reader, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """Uploads `rejected` (never sent) or `failed` (given up), counted by state and reason."""
     frame = db.query(
         "SELECT hirer_id, attachment_id, state, COALESCE(last_error, 'no reason recorded') AS "
-        f"reason FROM ats_uploads WHERE {in_hirers()} AND state IN ('rejected', 'failed') "
+        f"reason FROM ats_uploads WHERE {in_hirers()} AND state IN ({_NOT_SENT}) "
         "ORDER BY attachment_id",
         [list(hirer_ids)],
     )

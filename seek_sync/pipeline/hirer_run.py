@@ -1,7 +1,7 @@
 """Passes over hirers: every stage in order, each stage over all of a run's hirers at once.
 
 `HirerRunner` is what a run step (Dagster's batch op) and the benchmark's library path both call.
-It owns one SEEK client (one HTTP pool, one partner token) and one ATS HTTP client per process,
+It holds the process's clients (`pipeline.clients`: one SEEK client, every hirer's ATS target),
 claims its hirers' leases so no other run works them at once, merges what a dead run journaled
 before anything else, caps the items each stage takes per hirer, and records every claimed
 hirer in the ledger (consumed input, what is still owed, when it is due). No Dagster here.
@@ -9,31 +9,23 @@ hirer in the ledger (consumed input, what is still owed, when it is due). No Dag
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import httpx
-
-from seek_sync.ats.base import AtsTarget
-from seek_sync.ats.factory import build_target
 from seek_sync.ats.targets import TargetMap
 from seek_sync.pipeline.ats_push import sync_ats
+from seek_sync.pipeline.clients import Clients, open_clients
 from seek_sync.pipeline.events import sync_events
 from seek_sync.pipeline.files import sync_files
 from seek_sync.pipeline.owed import owed_by_hirer
 from seek_sync.pipeline.profiles import sync_manifest, sync_profiles
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.runstate.inbox import Inbox
-from seek_sync.runstate.leases import Leases
+from seek_sync.runstate.leases import leases_for
 from seek_sync.runstate.ledger import Backoff, HirerWork, Ledger, Owed
-from seek_sync.runstate.processes import Holder
-from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings
-from seek_sync.store.signed_urls import SignedBlobSource
 
 
 @dataclass
@@ -51,63 +43,23 @@ class HirerPass:
         return any(r.changed for r in self.reports)
 
 
-def leases_for(settings: Settings, inbox: Inbox) -> Leases:
-    """The leases table with the configured staleness and reservation lapse."""
-    return Leases(
-        inbox,
-        stale_after_seconds=settings.lease_stale_seconds,
-        reservation_seconds=settings.lease_reservation_seconds,
-    )
-
-
 class HirerRunner:
     """Syncs hirers in this process; build it with `HirerRunner.open`."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        stores: Stores,
-        seek: SeekClient,
-        ats_http: httpx.AsyncClient,
-        targets: TargetMap | None,
-    ) -> None:
-        self.settings, self.stores, self.seek, self.targets = settings, stores, seek, targets
-        self.ats_http = ats_http
+    def __init__(self, settings: Settings, stores: Stores, clients: Clients) -> None:
+        self.settings, self.stores = settings, stores
+        self.seek, self.targets = clients.seek, clients.targets
         self.ledger = Ledger(stores.inbox)
         self.leases = leases_for(settings, stores.inbox)
         self.backoff = Backoff(settings.work_retry_base_seconds, settings.work_retry_max_seconds)
-        self.kombo_writes = asyncio.Semaphore(settings.kombo_write_concurrency)
-        secret = settings.blob_signing_secret
-        self.blob_source = SignedBlobSource(
-            stores.blobs,
-            public_base=settings.receiver_public_url,
-            secret=secret.get_secret_value().encode() if secret else None,
-            ttl=settings.signed_url_ttl_seconds,
-        )
 
     @classmethod
     @asynccontextmanager
     async def open(
-        cls, settings: Settings, stores: Stores, targets: TargetMap | None
+        cls, settings: Settings, stores: Stores, target_map: TargetMap | None
     ) -> AsyncIterator[HirerRunner]:
-        timeout = httpx.Timeout(
-            settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
-        )
-        async with http_client(settings) as seek_http, httpx.AsyncClient(timeout=timeout) as ats:
-            yield cls(settings, stores, SeekClient(seek_http, settings), ats, targets)
-
-    def target(self, hirer_id: str) -> AtsTarget | None:
-        if self.targets is None or hirer_id not in self.targets.hirers:
-            return None
-        entry = self.targets.for_hirer(hirer_id)
-        return build_target(
-            hirer_id,
-            entry,
-            self.settings,
-            self.ats_http,
-            self.blob_source,
-            kombo_writes=self.kombo_writes,
-        )
+        async with open_clients(settings, stores, target_map) as clients:
+            yield cls(settings, stores, clients)
 
     async def _stages(self, hirer_ids: list[str], upto: dict[str, int]) -> dict[str, HirerPass]:
         """Every stage over all the hirers at once: one short warehouse read and one merge per
@@ -123,26 +75,30 @@ class HirerRunner:
         add(await sync_profiles(self.seek, stores, hirer_ids, limit=cap))
         add(sync_manifest(stores.warehouse, hirer_ids))
         add(await sync_files(self.seek, stores, hirer_ids, limit=cap))
-        targets = {h: t for h in hirer_ids if (t := self.target(h)) is not None}
+        targets = self.targets.for_hirers(hirer_ids)
         pushed, errors = await sync_ats(targets, stores, limit=cap)
         for hirer_id, (candidates, uploads) in pushed.items():
             passes[hirer_id].reports += [candidates, uploads]
         for hirer_id, error in errors.items():
             passes[hirer_id].error = error
         owed = owed_by_hirer(stores.warehouse, hirer_ids, with_target=list(targets))
-        for hirer_id, done in passes.items():
-            done.owed = owed[hirer_id]
+        for hirer_id, hirer_pass in passes.items():
+            hirer_pass.owed = owed[hirer_id]
         return passes
 
     async def sync_hirers(
-        self, hirer_ids: Sequence[str], run_id: str | None = None, *, reserved_as: str = ""
+        self,
+        hirer_ids: Sequence[str],
+        run_id: str | None = None,
+        *,
+        reserved_as: str = "",
+        ended: Callable[[str], bool] | None = None,
     ) -> tuple[list[HirerPass], list[str]]:
         """Claim and sync `hirer_ids` together; returns each claimed hirer's pass and the hirers
-        skipped because another live run holds them. Every claimed hirer gets a ledger row."""
+        skipped because another live run holds them. Every claimed hirer gets a ledger row.
+        `reserved_as` and `ended`: as `Leases.claim` takes them."""
         run_id = run_id or uuid.uuid4().hex
-        me = Holder.me()
-        self.leases.own_run(run_id, me)
-        claimed = self.leases.claim(hirer_ids, run_id, me, reserved_as=reserved_as)
+        claimed = self.leases.claim_run(hirer_ids, run_id, reserved_as=reserved_as, ended=ended)
         skipped = [h for h in hirer_ids if h not in set(claimed)]
         if not claimed:
             return [], skipped
@@ -156,15 +112,15 @@ class HirerRunner:
                 except Exception as failure:  # a stage failed for all: every hirer stays owed
                     error = f"{type(failure).__name__}: {failure}"[:500]
                     passes = {h: HirerPass(h, error=error) for h in claimed}
-                for hirer_id, done in passes.items():
+                for hirer_id, hirer_pass in passes.items():
                     work = self.ledger.row(hirer_id)
                     work.events_seq = events.get(hirer_id, 0)
                     work.callbacks_seq = callbacks.get(hirer_id, 0)
-                    done.work = self.ledger.finish(
+                    hirer_pass.work = self.ledger.finish(
                         work,
                         run_id=run_id,
-                        owed=None if done.error else done.owed,
-                        error=done.error,
+                        owed=None if hirer_pass.error else hirer_pass.owed,
+                        error=hirer_pass.error,
                         confirm_timeout=self.settings.ats_confirm_timeout_seconds,
                         backoff=self.backoff,
                     )

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from seek_sync.ats.base import SETTLED, WAITING
 from seek_sync.pipeline.events import APPLICATION_CREATED
 from seek_sync.pipeline.files import TERMINAL
 from seek_sync.runstate.ledger import Owed
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse import Warehouse, sql_literals
 
-_TERMINAL = ", ".join(f"'{s}'" for s in TERMINAL)
+_TERMINAL, _SETTLED, _WAITING = sql_literals(TERMINAL), sql_literals(SETTLED), sql_literals(WAITING)
 
 # One row per (hirer, kind, bucket): bucket is backlog, retry or waiting.
 OWED_SQL = f"""
@@ -35,16 +36,16 @@ WHERE f.attachment_id IS NULL OR f.status NOT IN ({_TERMINAL})
 GROUP BY ALL
 """
 
-UPLOADS_SQL = """
+UPLOADS_SQL = f"""
 WITH h AS (SELECT UNNEST(?::VARCHAR[]) AS hirer_id)
 SELECT f.hirer_id,
        CASE WHEN u.state IS NULL OR u.state = 'pending' AND COALESCE(u.failures, 0) = 0
-            THEN 'backlog' WHEN u.state = 'accepted' THEN 'waiting' ELSE 'retry' END AS bucket,
+            THEN 'backlog' WHEN u.state IN ({_WAITING}) THEN 'waiting' ELSE 'retry' END AS bucket,
        COUNT(*) AS n, MIN(epoch(COALESCE(u.sent_at, u.updated_at))) AS since
 FROM attachment_files f JOIN h USING (hirer_id)
 LEFT JOIN ats_uploads u ON u.attachment_id = f.attachment_id
 WHERE f.status = 'stored'
-  AND (u.state IS NULL OR u.state NOT IN ('confirmed', 'rejected', 'failed'))
+  AND (u.state IS NULL OR u.state NOT IN ({_SETTLED}))
 GROUP BY ALL
 UNION ALL
 SELECT c.hirer_id, 'waiting', COUNT(*), MIN(epoch(c.updated_at))

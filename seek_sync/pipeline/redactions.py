@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from seek_sync.pipeline.hirer_run import HirerRunner
+from seek_sync.ats.factory import AtsTargets
 from seek_sync.pipeline.stores import Stores
+from seek_sync.seek.client import SeekClient
 from seek_sync.store.purge import IN_LIST
 
 DUE_SQL = """
@@ -46,7 +47,7 @@ class Recheck:
     not_withdrawn: dict[str, str] = field(default_factory=dict)  # hirer -> why not
 
 
-async def recheck(runner: HirerRunner, stores: Stores, *, limit: int, every: timedelta) -> Recheck:
+async def recheck(seek: SeekClient, stores: Stores, *, limit: int, every: timedelta) -> Recheck:
     """Re-read up to `limit` profiles not checked for `every`; record the check of each one that
     SEEK still holds, and return the ones it deleted (the caller purges them)."""
     now = datetime.now(UTC)
@@ -55,7 +56,7 @@ async def recheck(runner: HirerRunner, stores: Stores, *, limit: int, every: tim
     found = Recheck()
     if not due:
         return found
-    read = {r.profile_id: r.profile for r in await runner.seek.profiles(due) if r.profile}
+    read = {r.profile_id: r.profile for r in await seek.profiles(due) if r.profile}
     found.redacted = [p for p, profile in read.items() if profile.redacted]
     still = [p for p, profile in read.items() if not profile.redacted]
     found.checked, found.errors = len(read), len(due) - len(read)
@@ -68,14 +69,14 @@ async def recheck(runner: HirerRunner, stores: Stores, *, limit: int, every: tim
 
 
 async def withdraw(
-    runner: HirerRunner, stores: Stores, profile_ids: Sequence[str], into: Recheck
+    targets: AtsTargets, stores: Stores, profile_ids: Sequence[str], into: Recheck
 ) -> None:
     """Delete from each hirer's ATS the files we sent for these applications (before the purge
     removes the ids that name them)."""
     with stores.warehouse.session() as db:
         sent = db.query(SENT_SQL, [list(profile_ids)]).itertuples(index=False)
     for hirer_id, ats_id, ids in sent:
-        target = runner.target(hirer_id)
+        target = targets.for_hirer(hirer_id)
         if target is None:
             continue
         why_not = await target.withdraw(str(ats_id), [str(i) for i in ids])

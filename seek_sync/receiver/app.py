@@ -197,7 +197,6 @@ def create_app(
 ) -> Starlette:
     """The receiver ASGI app; `inbox` defaults to the one at `settings.inbox_path`."""
     if inbox is None:
-        assert settings.inbox_path is not None  # filled in by the settings model
         inbox = Inbox(settings.inbox_path)
     factories = ROUTE_FACTORIES if route_factories is None else route_factories
     routes = [route for make in factories for route in make(settings, inbox)]

@@ -90,7 +90,6 @@ def blob_routes(settings: ReceiverSettings, inbox: Inbox) -> list[BaseRoute]:
     """`GET /blobs/{key}`: a stored file for a valid, unexpired signature; 403 otherwise; 413 for
     a request with a body (a GET has none)."""
     secret = settings.blob_signing_secret
-    assert settings.blob_url is not None  # filled in by the settings model
     store = BlobStore(settings.blob_url)
 
     async def blob(request: Request) -> Response:

@@ -46,10 +46,10 @@ class SeekSyncResource(dg.ConfigurableResource):
         return self._settings if self._settings is not None else self._load()
 
     def inbox(self) -> Inbox:
-        return Inbox(self.settings().inbox_path)  # type: ignore[arg-type]
+        return Inbox(self.settings().inbox_path)
 
     def blobs(self) -> BlobStore:
-        return BlobStore(self.settings().blob_url)  # type: ignore[arg-type]
+        return BlobStore(self.settings().blob_url)
 
     def stores(self, warehouse: Warehouse) -> Stores:
         """The inbox (and the journal beside it), the given warehouse, and the blob store."""

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 from seek_sync.runstate.inbox import Inbox
 from seek_sync.runstate.processes import Holder
+from seek_sync.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -196,3 +197,28 @@ class Leases:
         with self.inbox.transaction() as conn:
             conn.execute("DELETE FROM run_owners WHERE run_id = ?", (run_id,))
             conn.execute("DELETE FROM leases WHERE owner = ?", (run_id,))
+
+    # --- how a run step takes its hirers -------------------------------------------------------
+
+    def claim_run(
+        self,
+        hirer_ids: Sequence[str],
+        run_id: str,
+        *,
+        reserved_as: str = "",
+        ended: Callable[[str], bool] | None = None,
+    ) -> list[str]:
+        """Record this process as run `run_id`'s owner, then `claim` the hirers for it: how every
+        run step (an asset step or a batched run) takes its hirers. Returns those claimed."""
+        me = Holder.me()
+        self.own_run(run_id, me)
+        return self.claim(hirer_ids, run_id, me, reserved_as=reserved_as, ended=ended)
+
+
+def leases_for(settings: Settings, inbox: Inbox) -> Leases:
+    """The leases table with the configured staleness and reservation lapse."""
+    return Leases(
+        inbox,
+        stale_after_seconds=settings.lease_stale_seconds,
+        reservation_seconds=settings.lease_reservation_seconds,
+    )

@@ -17,11 +17,11 @@ from datetime import datetime
 
 import pandas as pd
 
+from seek_sync.ats.base import SETTLED
 from seek_sync.store.purge import IN_LIST, Found
-from seek_sync.store.warehouse import Reader, Session
+from seek_sync.store.warehouse import Reader, Session, sql_literals
 
-SETTLED = ("confirmed", "rejected", "failed")  # ats_uploads states never sent again
-_SETTLED = ", ".join(f"'{s}'" for s in SETTLED)
+_SETTLED = sql_literals(SETTLED)
 
 # The hirers' current targets, as a table (hirer_id, target) from two parallel lists.
 TARGETS = "targets AS (SELECT UNNEST(?::VARCHAR[]) AS hirer_id, UNNEST(?::VARCHAR[]) AS target)"

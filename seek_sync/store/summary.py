@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.ats.base import NOT_SENT, SETTLED
+from seek_sync.store.warehouse import Warehouse, sql_literals
 
-PER_HIRER = """
+PER_HIRER = f"""
 WITH apps AS (
     SELECT hirer_id, COUNT(DISTINCT profile_id) AS applications FROM application_events
     WHERE type_code = 'CandidateApplicationCreated' GROUP BY hirer_id),
@@ -24,7 +25,7 @@ uploads AS (
            COUNT(*) FILTER (WHERE state = 'confirmed') AS confirmed,
            COUNT(*) FILTER (WHERE state = 'rejected') AS rejected,
            COUNT(*) FILTER (WHERE state = 'failed') AS failed,
-           COUNT(*) FILTER (WHERE state NOT IN ('confirmed', 'rejected', 'failed')) AS open
+           COUNT(*) FILTER (WHERE state NOT IN ({sql_literals(SETTLED)})) AS open
     FROM ats_uploads GROUP BY hirer_id)
 SELECT h.hirer_id, h.target AS mapped_target, h.relationship,
        COALESCE(a.applications, 0) AS applications, COALESCE(p.profiles, 0) AS profiles,
@@ -38,9 +39,9 @@ LEFT JOIN files f USING (hirer_id) LEFT JOIN uploads u USING (hirer_id)
 ORDER BY h.hirer_id
 """
 
-REJECTIONS = """
+REJECTIONS = f"""
 SELECT target, state, last_error AS reason, COUNT(*) AS uploads FROM ats_uploads
-WHERE state IN ('rejected', 'failed') GROUP BY ALL ORDER BY state DESC, uploads DESC, reason
+WHERE state IN ({sql_literals(NOT_SENT)}) GROUP BY ALL ORDER BY state DESC, uploads DESC, reason
 """
 
 

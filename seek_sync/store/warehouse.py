@@ -9,7 +9,7 @@ step changes nothing. Never row by row.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -245,3 +245,8 @@ Reader = Warehouse | Session  # anything with .query(sql, params)
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A query's rows as dicts, missing values as None (not NaN or NaT)."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
+
+
+def sql_literals(values: Iterable[str]) -> str:
+    """Constant words (states) as a SQL list, `'a', 'b'`, sorted so a query's text is stable."""
+    return ", ".join(f"'{value}'" for value in sorted(values))

@@ -198,7 +198,7 @@ async def onderwijsregio_stack(
             home=tmp_path,
             **overrides,
         )
-        inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+        inbox = Inbox(settings.inbox_path)
         sent: list[Sent] = []
 
         async def record(request: httpx.Request) -> None:
@@ -212,7 +212,7 @@ async def onderwijsregio_stack(
             home=tmp_path,
         )
         with running_receiver(receiver_settings, inbox) as receiver:
-            blobs = Blobs(BlobStore(settings.blob_url), receiver)  # type: ignore[arg-type]
+            blobs = Blobs(BlobStore(settings.blob_url), receiver)
             hooks = {"request": [record]}
             key = {"x-api-key": info["onderwijsregio_api_key"]}
             async with (

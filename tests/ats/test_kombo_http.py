@@ -17,10 +17,10 @@ import pytest
 from pydantic import SecretStr
 
 from seek_sync.ats.base import AtsCandidate, AtsFile, CandidateRecord, PushResult, UploadRecord
-from seek_sync.ats.factory import build_kombo_target
+from seek_sync.ats.factory import AtsTargets
 from seek_sync.ats.kombo import KomboTarget
 from seek_sync.ats.kombo_api import KomboApi
-from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind
+from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind, TargetMap
 from seek_sync.http import RetryPolicy
 from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
@@ -470,9 +470,11 @@ async def test_built_from_settings_and_the_hirer_map(
     settings = world.settings.model_copy(
         update={"kombo_url": info["kombo_url"], "kombo_integration_id": None}
     )
+    hirers = TargetMap(hirers={"h": hirer})
     with pytest.raises(TargetConfigError, match="integration_id"):
-        build_kombo_target(settings, hirer, world.blobs, world.http)
+        AtsTargets(settings, hirers, world.http, world.blobs).for_hirer("h")
     settings = settings.model_copy(update={"kombo_integration_id": info["kombo_integration_id"]})
-    target = build_kombo_target(settings, hirer, world.blobs, world.http)
+    target = AtsTargets(settings, hirers, world.http, world.blobs).for_hirer("h")
+    assert isinstance(target, KomboTarget)
     result = await target.push(candidate(), [stored_file(world, 99, "Resume")], None, {})
     assert by_id(result)["att-99"].state == "confirmed"

@@ -91,7 +91,7 @@ def test_assumption_callback_timestamp_tolerance_is_300_seconds(tmp_path: Path) 
             **extra,
         )
         assert settings.onderwijsregio_callback_tolerance_seconds == (tolerance or 300)
-        with running_receiver(settings, Inbox(settings.inbox_path)) as base:  # type: ignore[arg-type]
+        with running_receiver(settings, Inbox(settings.inbox_path)) as base:
             for offset, status in cases:
                 headers = _signed(int(time.time()) + offset, secrets.token_hex(8))
                 answer = httpx.post(base + PATH, content=BODY, headers=headers)

@@ -73,7 +73,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[SandboxServer, Settings, Inbox, str]
             ats_confirm_timeout_seconds=0.2,  # then an upload without a callback is read back
             home=tmp_path,
         )
-        inbox = Inbox(settings.inbox_path)  # type: ignore[arg-type]
+        inbox = Inbox(settings.inbox_path)
         receiver_settings = load_receiver_settings(
             seek_webhook_secret="w" * 32,
             onderwijsregio_callback_secret=info["onderwijsregio_callback_secret"],
@@ -88,7 +88,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[SandboxServer, Settings, Inbox, str]
 async def world(stack: tuple[SandboxServer, Settings, Inbox, str]) -> AsyncIterator[World]:
     sandbox, settings, inbox, receiver = stack
     info = sandbox.info()
-    blobs = Blobs(BlobStore(settings.blob_url), receiver, b"blob-signing-secret-0123456789")  # type: ignore[arg-type]
+    blobs = Blobs(BlobStore(settings.blob_url), receiver, b"blob-signing-secret-0123456789")
     async with httpx.AsyncClient(timeout=30) as http:
         client = OnderwijsregioClient(
             http,

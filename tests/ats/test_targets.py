@@ -1,4 +1,5 @@
-"""The hirer → target map: YAML, credentials by env var name, unmapped hirers refused."""
+"""The hirer → target map (YAML, credentials by env var name, unmapped hirers refused) and the
+one factory that builds each mapped hirer's target."""
 
 from __future__ import annotations
 
@@ -6,12 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from seek_sync.ats.factory import AtsTargets, callback_url
+from seek_sync.ats.kombo import KomboTarget
+from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.targets import (
     TargetConfigError,
     TargetKind,
     TargetMap,
     UnmappedHirerError,
 )
+from seek_sync.settings import load_settings
 
 MAP = """
 hirers:
@@ -82,3 +87,32 @@ def test_bad_map_gives_one_clear_error(tmp_path: Path, text: str, message: str) 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(TargetConfigError, match="does not exist"):
         TargetMap.load(tmp_path / "nope.yaml")
+
+
+class NoBlobs:
+    def read_bytes(self, blob_key: str) -> bytes:
+        raise AssertionError("not read while building")
+
+    def signed_url(self, blob_key: str, content_type: str, *, now: float | None = None) -> str:
+        raise AssertionError("not signed while building")
+
+
+async def test_one_factory_builds_every_mapped_hirers_target(
+    target_map: TargetMap, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TEST_OR_KEY", "or-key")
+    monkeypatch.setenv("TEST_KOMBO_KEY", "kombo-key")
+    region, kombo = target_map.hirers
+    settings = load_settings(seek_client_id="x", seek_client_secret="y", home=tmp_path)
+    async with AtsTargets.open(settings, target_map, NoBlobs()) as targets:
+        built = targets.for_hirers([region, kombo, "seekAnzPublicTest:organization:seek:CCCC"])
+        assert list(built) == [region, kombo]  # an unmapped hirer has none
+        assert isinstance(built[region], OnderwijsregioTarget)
+        assert built[region].callback_url == callback_url(settings, region)
+        assert "hirer=seekAnzPublicTest%3Aorganization" in built[region].callback_url
+        assert isinstance(built[kombo], KomboTarget)
+        again = targets.for_hirer(kombo)
+        assert isinstance(again, KomboTarget)
+        assert built[kombo].api.writes is again.api.writes is targets.kombo_writes
+    async with AtsTargets.open(settings, None, NoBlobs()) as no_map:
+        assert no_map.for_hirers([region, kombo]) == {}

@@ -93,7 +93,7 @@ def _plain(value: Any, stack: LocalStack) -> Any:
 
 def warehouse_rows(stack: LocalStack, *, ignore: frozenset[str] = frozenset()) -> Rows:
     """Every per-hirer table, sorted, without timestamps (and without the `ignore` columns)."""
-    warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    warehouse = Warehouse(stack.settings.warehouse_path)
     out: Rows = {}
     with warehouse.connect(read_only=True) as connection:
         for table in PER_HIRER_TABLES:

@@ -34,11 +34,11 @@ def instance(stack: LocalStack) -> Iterator[dg.DagsterInstance]:
 
 
 def inbox_of(stack: LocalStack) -> Inbox:
-    return Inbox(stack.settings.inbox_path)  # type: ignore[arg-type]
+    return Inbox(stack.settings.inbox_path)
 
 
 def warehouse_of(stack: LocalStack) -> Warehouse:
-    return Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    return Warehouse(stack.settings.warehouse_path)
 
 
 def poll_inbox() -> PollReport:

@@ -48,7 +48,7 @@ def write(stack: LocalStack, sql: str, params: list[Any]) -> None:
 
 
 def blob(stack: LocalStack, hirer_id: str, sha256: str) -> bool:
-    blobs = BlobStore(stack.settings.blob_url)  # type: ignore[arg-type]
+    blobs = BlobStore(stack.settings.blob_url)
     return blobs.exists(blobs.key_for(hirer_id, sha256))
 
 

@@ -48,14 +48,14 @@ def upload_states(stack: LocalStack) -> dict[str, dict[str, int]]:
 
 def uploads(stack: LocalStack) -> list[tuple[str, str, str]]:
     """(hirer, attachment, state) of every upload record, sorted."""
-    warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    warehouse = Warehouse(stack.settings.warehouse_path)
     frame = warehouse.query("SELECT hirer_id, attachment_id, state FROM ats_uploads ORDER BY ALL")
     return [(str(h), str(a), str(s)) for h, a, s in frame.itertuples(index=False, name=None)]
 
 
 def refused(stack: LocalStack) -> list[tuple[str, str]]:
     """(state, error) of every upload that an ATS refused or that failed."""
-    warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    warehouse = Warehouse(stack.settings.warehouse_path)
     frame = warehouse.query(
         "SELECT state, last_error FROM ats_uploads WHERE state IN ('failed', 'rejected') "
         "OR last_error IS NOT NULL"
@@ -91,7 +91,7 @@ def test_backfill_is_idempotent_and_rederives_without_new_uploads(tmp_path: Path
         assert warehouse_rows(stack) == first
 
         # 2. Without the warehouse, the partition is re-derived from the inbox and the blobs.
-        warehouse_path = Path(stack.settings.warehouse_path)  # type: ignore[arg-type]
+        warehouse_path = Path(stack.settings.warehouse_path)
         for path in (warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal")):
             path.unlink(missing_ok=True)
         backfill(stack)

@@ -112,7 +112,7 @@ def check_instance(instance: dg.DagsterInstance, hirers: list[str]) -> None:
 
 def open_work(stack: LocalStack) -> int:
     """Uploads not yet confirmed or rejected, and creates still waiting for their callback."""
-    warehouse = Warehouse(stack.settings.warehouse_path)  # type: ignore[arg-type]
+    warehouse = Warehouse(stack.settings.warehouse_path)
     return int(
         warehouse.query(
             "SELECT (SELECT COUNT(*) FROM ats_uploads WHERE state NOT IN ('confirmed', 'rejected'))"

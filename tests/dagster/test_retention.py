@@ -78,7 +78,7 @@ def test_confirmed_files_lose_their_blob_and_unsettled_ones_are_kept(
     hirers = sorted(stack.targets)
     owed = owed_by_hirer(warehouse_of(stack), hirers, with_target=hirers)
     assert all(o.backlog == 0 and o.retry == 0 for o in owed.values()), owed
-    blobs = BlobStore(stack.settings.blob_url)  # type: ignore[arg-type]
+    blobs = BlobStore(stack.settings.blob_url)
     with warehouse_of(stack).session() as db:
         assert all(o.passed for o in files_accounted_for(db, hirers).values())
         assert all(o.passed for o in blobs_match(db, blobs, hirers).values())
