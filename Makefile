@@ -6,6 +6,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Two pytest workers (pytest-xdist): most tests wait on processes and HTTP, so two share the CI
+# machine's two cores well; worksteal evens out the minute-long tests. `make test PYTEST_WORKERS=0`
+# runs them in this one process.
+PYTEST_WORKERS ?= 2
 
 .PHONY: demo test chromium lint fmt dev sandbox clean
 
@@ -23,7 +27,7 @@ test: $(STAMP) chromium
 	$(BIN)/ruff format --check .
 	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=25
 
 # The browser test (tests/browser) drives Debian's Chromium with Playwright, which never downloads
 # a browser: installed here with apt when missing and running as root; otherwise one line, and the

@@ -1,12 +1,16 @@
-"""The `seek-sync` command: demo, sync, dev, poll, the receiver app and the sandbox."""
+"""The `seek-sync` command: demo, sync, dev, poll, the receiver app, the sandbox, db upgrade,
+migrate."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
+from seek_sync.cli_db import app as db_app
+from seek_sync.cli_sandbox import app as sandbox_app
 from seek_sync.settings import (
     ROLES,
     PollerSettings,
@@ -22,56 +26,33 @@ if TYPE_CHECKING:
 
 S = TypeVar("S", bound=SettingsBase)
 DEFINITIONS = "seek_sync.definitions"
+CLUSTER_HOME = Path(".seek-sync/cluster")  # seek_sync/cluster/config.py DEFAULT_HOME
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-sandbox_app = typer.Typer(no_args_is_help=True, help="The local fakes of SEEK and the ATSs.")
+
+class _Command(typer.Typer):
+    """The `seek-sync` app: a state schema this release may not use ends the process in one line
+    (exit 2), whichever command opened it."""
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        from seek_sync.db.migrations import SchemaError
+
+        try:
+            return super().__call__(*args, **kwargs)
+        except SchemaError as error:
+            typer.echo(f"seek-sync: {error}", err=True)
+            sys.exit(2)
+
+
+app = _Command(no_args_is_help=True, add_completion=False, help=__doc__)
 app.add_typer(sandbox_app, name="sandbox")
 receiver_app = typer.Typer(no_args_is_help=True, help="The webhook and callback receiver app.")
 app.add_typer(receiver_app, name="receiver")
+app.add_typer(db_app, name="db")
 
 
 def _fail(message: str) -> None:
     typer.echo(f"seek-sync: {message}", err=True)
     raise typer.Exit(code=2)
-
-
-@sandbox_app.command("serve")
-def sandbox_serve(
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 0,
-    seed: Annotated[int, typer.Option(help="Seed of the generated data set.")] = 7,
-    applications: Annotated[int, typer.Option(help="Applications to generate.")] = 60,
-    hirers: Annotated[
-        int, typer.Option(help="Hirers to generate; above 10, all have our relationship.")
-    ] = 4,
-    busy: Annotated[
-        int | None, typer.Option(help="Spread the applications over only this many hirers.")
-    ] = None,
-    edge_cases: Annotated[
-        bool, typer.Option(help="Include the edge-case files (limits, hostile names, removed).")
-    ] = True,
-    token_lifetime: Annotated[int, typer.Option(help="Partner token lifetime, seconds.")] = 1800,
-    webhook_url: Annotated[
-        str | None, typer.Option(help="Where to push new events as signed webhooks.")
-    ] = None,
-) -> None:
-    """Serve every fake on one port; print one JSON line of URLs and credentials once listening."""
-    from seek_sync.sandbox.config import SandboxConfig
-    from seek_sync.sandbox.server import serve
-
-    serve(
-        SandboxConfig(
-            host=host,
-            port=port,
-            seed=seed,
-            applications=applications,
-            hirers=hirers,
-            busy_hirers=busy,
-            edge_cases=edge_cases,
-            token_lifetime_seconds=token_lifetime,
-            webhook_url=webhook_url,
-        )
-    )
 
 
 def _load(model: type[S]) -> S:
@@ -90,14 +71,14 @@ def poll(
     """Read SEEK events from the saved cursor into the inbox (loops unless --once)."""
     import asyncio
 
+    from seek_sync.backend import open_inbox
     from seek_sync.logs import configure_logging
     from seek_sync.poller import poll as poll_once
-    from seek_sync.runstate.inbox import Inbox
     from seek_sync.seek.client import SeekClient, http_client
 
     configure_logging()
     settings = _load(PollerSettings)
-    inbox = Inbox(settings.inbox_path)
+    inbox = open_inbox(settings)
 
     async def run() -> int:
         async with http_client(settings) as http:
@@ -138,13 +119,17 @@ def receiver_serve(
 @app.command("check-settings")
 def check_settings(
     role: Annotated[
-        str, typer.Option(help="Whose settings: receiver, poller or run (steps, ticks, sync).")
+        str,
+        typer.Option(help="Whose settings: receiver, poller, proxy or run (steps, ticks, sync)."),
     ] = "run",
 ) -> None:
     """Load one role's settings from the environment and print them (secrets masked)."""
-    if role not in ROLES:
-        _fail(f"unknown role {role!r}: one of {', '.join(ROLES)}")
-    settings = _load(ROLES[role])
+    from seek_sync.proxy.settings import ProxySettings
+
+    roles = ROLES | {"proxy": ProxySettings}
+    if role not in roles:
+        _fail(f"unknown role {role!r}: one of {', '.join(roles)}")
+    settings = _load(roles[role])
     for name, value in settings.model_dump().items():
         typer.echo(f"{name} = {value}")
 
@@ -152,8 +137,26 @@ def check_settings(
 @app.command()
 def demo(
     applications: Annotated[int, typer.Option(help="Applications in the sandbox.")] = 60,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster", help="Run it on the local cluster (`seek-sync cluster up` first)."
+        ),
+    ] = False,
+    cluster_home: Annotated[
+        Path, typer.Option(help="With --cluster: the cluster's home.")
+    ] = CLUSTER_HOME,
 ) -> None:
     """The whole flow through Dagster on the local sandbox, checked against its own counts."""
+    if cluster:
+        from seek_sync.cluster.demo import run_cluster_demo
+        from seek_sync.cluster.health import ClusterError
+
+        try:
+            code = run_cluster_demo(cluster_home)
+        except (ClusterError, SettingsError) as error:
+            _fail(str(error))
+        sys.exit(code)
     from seek_sync.demo import run_demo
 
     try:
@@ -205,7 +208,7 @@ def sync(
             out.line(f"failed: {run_key}", err=True)
 
     with dagster_instance() as instance:
-        driver = Driver(instance, settings=settings)
+        driver = Driver(instance, settings=settings, trigger="sync --loop" if loop else "sync")
         if loop:
             seconds = interval or settings.sync_interval_seconds
             with CommandProgress() as progress:
@@ -221,32 +224,6 @@ def sync(
         outcome = driver.tick()
     report(outcome)
     sys.exit(1 if outcome.runs_failed else 0)
-
-
-@app.command()
-def bench(
-    applications: Annotated[int, typer.Option(help="Applications in the timed workload.")] = 300,
-    hirers: Annotated[int, typer.Option(help="Hirers in the sandbox world.")] = 3,
-    busy: Annotated[
-        int | None,
-        typer.Option(help="Sparse case: every hirer has history; the workload goes to this many."),
-    ] = None,
-    seed: Annotated[int, typer.Option(help="Seed of both sandbox worlds.")] = 7,
-    interval: Annotated[float, typer.Option(help="Idle wait of both paths' loops, seconds.")] = 1.0,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-) -> None:
-    """The same workload through the library path and the Dagster path (`sync --loop`), each on
-    its own sandbox process from an empty home, timed until settled at the fakes."""
-    from seek_sync.bench.run import main_json, run_bench
-    from seek_sync.progress import CommandProgress
-
-    with CommandProgress(transient=True) as progress:  # on stderr: stdout is the result only
-        result = run_bench(applications, hirers, busy, seed, interval, progress)
-    if as_json:
-        typer.echo(main_json(result))
-        return
-    for key, value in result.items():
-        typer.echo(f"{key}: {value}")
 
 
 @app.command()
@@ -289,14 +266,32 @@ def dev(
         run_dagster_dev([str(bin_dir / command[0]), *command[1:]])
 
 
-def _register_privacy_commands() -> None:
+def _register_commands() -> None:
+    """The commands that live in their own modules: personal data, attachments on demand, the
+    Celery worker, the local cluster, the move from an embedded home to the server backend, the
+    hirer keys and the benchmarks."""
+    from seek_sync.cli_bench import bench
+    from seek_sync.cli_cluster import app as cluster_app
+    from seek_sync.cli_hirers import hirers
+    from seek_sync.cli_migrate import migrate
+    from seek_sync.cli_ondemand import browser_token, proxy_app
     from seek_sync.cli_privacy import export, purge
+    from seek_sync.cli_tombstones import app as tombstones_app
+    from seek_sync.cli_worker import worker
 
+    app.add_typer(cluster_app, name="cluster")
     app.command()(purge)
     app.command()(export)
+    app.command("browser-token")(browser_token)
+    app.add_typer(proxy_app, name="proxy")
+    app.command()(worker)
+    app.command()(migrate)
+    app.add_typer(tombstones_app, name="tombstones")
+    app.command()(bench)
+    app.command()(hirers)
 
 
-_register_privacy_commands()
+_register_commands()
 
 if __name__ == "__main__":
     app()

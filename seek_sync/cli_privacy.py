@@ -1,5 +1,6 @@
 """`seek-sync purge` and `seek-sync export`: personal data on request, each a Dagster run in
-`$DAGSTER_HOME`'s instance (shown in the UI's run history like any run, without the email).
+`$DAGSTER_HOME`'s instance, created with the code location's job origin (listed under the `purge`
+or `export` job in the UI, without the email; a request by email says it cannot be re-executed).
 
 Registered on the main `seek-sync` app (`cli.py`).
 """
@@ -49,8 +50,8 @@ def _run(job: str, op: str, selection: dict[str, str | None], **config: Any) -> 
         _fail(f"DAGSTER_HOME is not set: the {job} runs as a Dagster run in that instance")
 
     from seek_sync.assets.privacy import hand_over_email
-    from seek_sync.definitions import defs
     from seek_sync.driver import dagster_instance
+    from seek_sync.launch import TRIGGER_TAG, execute
     from seek_sync.progress import CommandProgress
 
     email = selection["email"]
@@ -65,25 +66,31 @@ def _run(job: str, op: str, selection: dict[str, str | None], **config: Any) -> 
         if held:
             progress.step(f"{held} hirer(s) held by live runs: the purge waits for any it touches")
         with _watching(instance, job, run_id, held, progress):
-            result = defs.resolve_job_def(job).execute_in_process(
+            result = execute(
+                instance,
+                job,
                 run_config={"ops": {op: {"config": config}}},
-                instance=instance,
-                raise_on_error=False,
                 run_id=run_id,
-                tags={"seek_sync/trigger": f"cli {job}"},
+                tags={TRIGGER_TAG: f"seek-sync {job}"}
+                | ({REEXECUTE_TAG: NO_REEXECUTION} if email else {}),
             )
     if not result.success:
         _fail(f"the {job} run {result.run_id} failed; see it in the Dagster UI")
-    return result.output_for_node(op)
+    with result:  # outputs are read back through the run's IO manager
+        return result.output_for_node(op)
+
+
+REEXECUTE_TAG = "seek_sync/re-execute"
+NO_REEXECUTION = "no: by email, which lived only in the CLI process (run the command again)"
 
 
 def _held(settings: Settings, hirer: str | None) -> int:
     """Hirers live runs hold now (only `hirer`, when the purge names it). Read once, before the
     run: nothing else of this process reads the inbox while the purge scrubs it."""
-    from seek_sync.runstate.inbox import Inbox
+    from seek_sync.backend import open_inbox
     from seek_sync.runstate.leases import leases_for
 
-    with Inbox(settings.inbox_path) as inbox:
+    with open_inbox(settings) as inbox:
         live = leases_for(settings, inbox).live()
     return len([h for h in live if hirer is None or h == hirer])
 

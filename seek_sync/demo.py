@@ -18,12 +18,12 @@ from pathlib import Path
 import dagster as dg
 import pandas as pd
 
+from seek_sync.backend import open_blobs, open_warehouse
 from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack, local_stack
 from seek_sync.progress import CommandProgress
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.store.summary import per_hirer, rejections
-from seek_sync.store.warehouse import Warehouse
 
 DEMO_KINDS = ("onderwijsregio", "kombo")
 
@@ -86,20 +86,27 @@ class DemoStatus:
 
 def expected(stack: LocalStack) -> dict[str, dict[str, int]]:
     """Per mapped hirer, what the sandbox holds: applications, files and bytes (removed files
-    answer 404, so they are expected as not stored)."""
+    answer 404, so they are expected as not stored; a hirer on demand stores no file and no
+    byte, its files are known `on_demand`)."""
     world = stack.sandbox.state.world
     out: dict[str, dict[str, int]] = {}
+    names = ("applications", "files", "on_demand", "bytes", "not_stored")
     for app in world.applications.values():
         if app.hirer_id in stack.targets:
-            row = out.setdefault(
-                app.hirer_id, dict.fromkeys(("applications", "files", "bytes", "not_stored"), 0)
-            )
+            row = out.setdefault(app.hirer_id, dict.fromkeys(names, 0))
             row["applications"] += 1
             present = [a for a in app.attachments if not a.removed]
-            row["files"] += len(present)
-            row["bytes"] += sum(a.size for a in present)
+            kept = app.hirer_id not in stack.on_demand
+            row["files" if kept else "on_demand"] += len(present)
+            row["bytes"] += sum(a.size for a in present) if kept else 0
             row["not_stored"] += len(app.attachments) - len(present)
     return out
+
+
+def blobs_on_demand(stack: LocalStack) -> dict[str, int]:
+    """Blobs held for each hirer on demand (0 each, or the demo fails)."""
+    blobs = open_blobs(stack.settings)
+    return {hirer_id: blobs.holds(hirer_id) for hirer_id in stack.on_demand}
 
 
 def repeat_applicants(stack: LocalStack) -> int:
@@ -126,13 +133,31 @@ def duplicate_people(stack: LocalStack) -> list[str]:
     ]
 
 
-def check(
-    stack: LocalStack, table: pd.DataFrame, drive: DriveReport, kombo_before: int
-) -> list[str]:
-    problems = [f"run failed: {key}" for key in drive.failed]
-    want = expected(stack)
+@dataclass
+class AtTheFakes:
+    """What the count check compares the warehouse with, read from the sandbox: per mapped hirer
+    what it serves (`expected`), people held twice at an ATS fake, files each fake stored (its
+    own seeded ones aside) and blobs held for each hirer on demand. Read in process here, over
+    the sandbox's admin API for a cluster (`seek_sync/cluster/counts.py`)."""
+
+    expected: dict[str, dict[str, int]]
+    duplicates: list[str]
+    stored: dict[str, int]
+    on_demand_blobs: dict[str, int]
+
+
+def at_the_fakes(stack: LocalStack, kombo_before: int) -> AtTheFakes:
+    stored = stack.files_at_fakes()
+    stored["kombo"] -= kombo_before
+    return AtTheFakes(expected(stack), duplicate_people(stack), stored, blobs_on_demand(stack))
+
+
+def compare(table: pd.DataFrame, fakes: AtTheFakes, failed: list[str]) -> list[str]:
+    """The demo's count check: each mismatch between the warehouse's per-hirer table and the
+    fakes, in one line each (none: the check passes)."""
+    problems = [f"run failed: {key}" for key in failed]
     got = {row.hirer_id: row for row in table.itertuples()}
-    for hirer_id, counts in want.items():
+    for hirer_id, counts in fakes.expected.items():
         row = got.get(hirer_id)
         if row is None:
             problems.append(f"{hirer_id}: not in the warehouse")
@@ -143,14 +168,22 @@ def check(
         if row.open or row.failed:
             unsettled = f"{row.open} open, {row.failed} failed"
             problems.append(f"{hirer_id}: upload(s) neither confirmed nor rejected ({unsettled})")
-    problems += [f"created twice at {where}" for where in duplicate_people(stack)]
-    stored = stack.files_at_fakes()
+    problems += [f"created twice at {where}" for where in fakes.duplicates]
+    for hirer_id, held in fakes.on_demand_blobs.items():
+        if held:
+            problems.append(f"{hirer_id}: on demand, yet {held} blob(s) stored")
     for kind in ("onderwijsregio", "kombo"):
         confirmed = int(table[table.mapped_target == kind].confirmed.sum())
-        received = stored[kind] - (kombo_before if kind == "kombo" else 0)
+        received = fakes.stored[kind]
         if confirmed != received:
             problems.append(f"{kind}: {confirmed} uploads confirmed, the fake stored {received}")
     return problems
+
+
+def check(
+    stack: LocalStack, table: pd.DataFrame, drive: DriveReport, kombo_before: int
+) -> list[str]:
+    return compare(table, at_the_fakes(stack, kombo_before), drive.failed)
 
 
 def print_summary(
@@ -170,28 +203,32 @@ def print_summary(
     print(f"\n{drive.ticks} sensor ticks, {drive.runs} runs in {seconds:.1f} s")
 
 
-def run_demo(applications: int = 60, hirers: int = 4, home: Path = Path(".seek-sync/demo")) -> int:
+def run_demo(applications: int = 60, hirers: int = 6, home: Path = Path(".seek-sync/demo")) -> int:
     started = time.perf_counter()
     shutil.rmtree(home, ignore_errors=True)
     config = SandboxConfig(applications=applications, hirers=hirers, edge_cases=True)
     drive = DriveReport()
-    with local_stack(home.resolve(), config, kinds=DEMO_KINDS) as stack:
+    with local_stack(home.resolve(), config, kinds=DEMO_KINDS, on_demand=True) as stack:
         kombo_before = stack.files_at_fakes()["kombo"]  # the fake's own seeded applications
         print(f"sandbox  {stack.sandbox.base_url}   receiver {stack.receiver_url}")
         for hirer_id, kind in stack.targets.items():
-            print(f"  {hirer_id:<44} -> {kind}")
+            mode = "  (attachments on demand)" if hirer_id in stack.on_demand else ""
+            print(f"  {hirer_id:<44} -> {kind}{mode}")
         with dg.DagsterInstance.get() as instance, CommandProgress() as progress:
             status = DemoStatus(stack, drive, kombo_before)
             progress.status(status.text, status.applications)
-            driver = Driver(instance, log_level="WARNING")
+            driver = Driver(instance, log_level="WARNING", trigger="demo")
             drive_with_webhooks(driver, stack, drive)
-        warehouse = Warehouse(stack.settings.warehouse_path)
+        warehouse = open_warehouse(stack.settings)
         table, reasons = per_hirer(warehouse), rejections(warehouse)
         problems = check(stack, table, drive, kombo_before)
         repeats = repeat_applicants(stack)
+        held = blobs_on_demand(stack)
     print("\nwebhooks: 5 more applications delivered by the sandbox twice each, reordered")
     print(f"repeat applicants (same hirer): {repeats}, each created once in its ATS")
     print_summary(table, reasons, drive, time.perf_counter() - started)
+    for hirer_id, blobs in held.items():
+        print(f"on demand: {hirer_id}: {blobs} blobs stored, its files fetched from SEEK per push")
     for problem in problems:
         print(f"MISMATCH: {problem}")
     print(f"\ndemo {'FAILED' if problems else 'ok'} in {time.perf_counter() - started:.1f} s")

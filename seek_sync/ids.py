@@ -53,7 +53,7 @@ def hirer_token(hirer_id: str) -> str:
 
 
 def hirer_label(hirer_id: str, name: str | None, limit: int = 60) -> str:
-    """`Name (token)` for tags, previews and check metadata: the name SEEK gives the hirer with
+    """`Name (token)` for previews, check metadata and logs: the name SEEK gives the hirer with
     control and format characters (bidi overrides) dropped and whitespace collapsed, at most
     `limit` characters; just the token when there is no name."""
     spaced = "".join(" " if c.isspace() else c for c in name or "")

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from seek_sync.assets.batch import sync_hirers
-from seek_sync.assets.privacy import export_data, purge_data
+from seek_sync.assets.privacy import export_data, purge_data, reapply_purges
 from seek_sync.assets.redactions import follow_seek_deletions
 from seek_sync.assets.retention import apply_retention_limits
 
@@ -16,6 +16,27 @@ HIRER_ASSETS = (
     "ats_uploads",
 )
 
+
+def _in_process_unless_configured() -> dg.ExecutorDefinition:
+    """Dagster's default executor (in process or one process per step, chosen by run config)
+    with in process as its default: the code location's executor, so the implicit asset job
+    (what a materialization or a backfill launched from the UI runs) executes in process like
+    every job here. With Dagster's multiprocess default those runs fail on a Celery worker: a
+    run executes in a daemonic pool process, which may not start children ("daemonic processes
+    are not allowed to have children"; found by tests/cluster/test_local_cluster.py). Run config
+    may still ask for `multiprocess` where a run's process may start children."""
+    default = dg.multi_or_in_process_executor
+    return dg.ExecutorDefinition(
+        name="in_process_or_multiprocess",
+        config_schema=dg.Field(default.config_schema.config_type, default_value={"in_process": {}}),
+        executor_creation_fn=default.executor_creation_fn,
+        requirements=default.get_requirements,
+        description="In process unless the run config says `multiprocess`.",
+    )
+
+
+default_executor = _in_process_unless_configured()
+
 hirer_sync = dg.define_asset_job(
     "hirer_sync",
     selection=dg.AssetSelection.assets(*HIRER_ASSETS),
@@ -27,6 +48,7 @@ hirers_refresh = dg.define_asset_job(
     "hirers_refresh",
     selection=dg.AssetSelection.assets("hirers"),
     description="The hirers table: relationship state and ATS target of every hirer seen.",
+    executor_def=dg.in_process_executor,
 )
 
 
@@ -46,6 +68,16 @@ def hirer_batch() -> None:
 )
 def purge_job() -> None:
     purge_data()
+
+
+@dg.job(
+    name="reapply_tombstones",
+    executor_def=dg.in_process_executor,
+    description="After a restore: every purge tombstone applied again, so what was erased stays "
+    "erased.",
+)
+def reapply_tombstones_job() -> None:
+    reapply_purges()
 
 
 @dg.job(

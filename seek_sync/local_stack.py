@@ -3,8 +3,10 @@
 Used by `seek-sync demo`, `seek-sync dev` and the end-to-end tests. It starts the sandbox and the
 receiver in-process, writes a hirer -> ATS map for the sandbox's hirers (alternating Onderwijsregio
 and Kombo), points every `SEEK_SYNC_*` variable at the sandbox (restored on exit), and gives a
-`DAGSTER_HOME` holding the project's `dagster.yaml` (pool limits). `seek-sync dev` also writes that
-environment to an env file (`write_env_file`) so a second shell can launch runs against the stack.
+`DAGSTER_HOME` holding the project's `dagster-instance.yaml` as its `dagster.yaml` (pool limits;
+on the server backend, storage in a fresh Dagster schema of that database:
+seek_sync/dagster_instance.py). `seek-sync dev` also writes that environment to an env file
+(`write_env_file`) so a second shell can launch runs against the stack.
 """
 
 from __future__ import annotations
@@ -13,7 +15,6 @@ import contextlib
 import os
 import secrets
 import shlex
-import shutil
 import signal
 import subprocess
 import time
@@ -25,14 +26,15 @@ from typing import Any
 
 import yaml
 
+from seek_sync.backend import open_inbox
+from seek_sync.dagster_instance import make_home
+from seek_sync.proxy.process import proxy_if
 from seek_sync.receiver.app import running_receiver
-from seek_sync.runstate.inbox import Inbox
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.settings import Settings, load_receiver_settings, load_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-DAGSTER_YAML = PROJECT_ROOT / "dagster.yaml"
 WORKSPACE_YAML = PROJECT_ROOT / "workspace.yaml"
 ENV_FILE_NAME = "env.sh"
 OR_KEY_ENV, KOMBO_KEY_ENV = "SEEK_SYNC_SANDBOX_OR_API_KEY", "SEEK_SYNC_SANDBOX_KOMBO_API_KEY"
@@ -48,6 +50,7 @@ class LocalStack:
     targets: dict[str, str]  # hirer -> target kind
     # Every variable the stack set (SEEK_SYNC_* and DAGSTER_HOME): what another process needs.
     environment: dict[str, str] = field(default_factory=dict)
+    on_demand: list[str] = field(default_factory=list)  # hirers whose files are never stored
 
     @property
     def info(self) -> dict[str, Any]:
@@ -95,6 +98,14 @@ def target_entries(
     return entries
 
 
+def mark_on_demand(entries: dict[str, Any]) -> list[str]:
+    """The last hirer of each target kind made `attachments: on_demand`; those hirers."""
+    last = {entry["target"]: hirer_id for hirer_id, entry in sorted(entries.items())}
+    for hirer_id in last.values():
+        entries[hirer_id]["attachments"] = "on_demand"
+    return sorted(last.values())
+
+
 def hirer_map(sandbox: SandboxServer, kinds: tuple[str, ...]) -> dict[str, Any]:
     """Every sandbox hirer with our relationship, given a target kind in turn."""
     world = sandbox.state.world
@@ -119,6 +130,7 @@ SEEK_FROM_INFO = {
     "seek_audience": "audience",
     "seek_token_url": "seek_token_url",
     "seek_graphql_url": "seek_graphql_url",
+    "seek_browser_token_url": "seek_browser_token_url",
     "seek_scheme_id": "scheme_id",
     "seek_webhook_secret": "webhook_secret",
 }
@@ -138,7 +150,14 @@ def stack_environment(info: dict[str, Any], home: Path, receiver_url: str) -> di
         "SEEK_SYNC_HIRER_TARGETS_PATH": str(home / "hirer-targets.yaml"),
         "SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url,
         "SEEK_SYNC_BLOB_SIGNING_SECRET": secrets.token_hex(24),
+        "SEEK_SYNC_PROXY_SIGNING_SECRET": secrets.token_hex(24),
     }
+
+
+def proxy_values(env: dict[str, str]) -> dict[str, str]:
+    """What the attachment proxy is given: SEEK's credentials and URLs and its signing key."""
+    keep = [f"SEEK_SYNC_{name.upper()}" for name in SEEK_FROM_INFO if name != "seek_webhook_secret"]
+    return {k: env[k] for k in [*keep, "SEEK_SYNC_PROXY_SIGNING_SECRET"]}
 
 
 @contextmanager
@@ -155,12 +174,6 @@ def patched_environ(values: dict[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def dagster_home(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(DAGSTER_YAML, path / "dagster.yaml")
-    return path
-
-
 @contextmanager
 def local_stack(
     home: Path,
@@ -168,20 +181,28 @@ def local_stack(
     *,
     kinds: tuple[str, ...] = ("onderwijsregio", "kombo"),
     extra_env: dict[str, str] | None = None,
+    on_demand: bool = False,
 ) -> Iterator[LocalStack]:
-    """The sandbox and the receiver running, the environment pointing at them."""
+    """The sandbox and the receiver running, the environment pointing at them (`on_demand`:
+    the last hirer of each kind on demand, and the attachment proxy running)."""
     home.mkdir(parents=True, exist_ok=True)
     with SandboxServer(config or SandboxConfig()) as sandbox:
         info = sandbox.info()
         targets = hirer_map(sandbox, kinds)
+        demand = mark_on_demand(targets["hirers"]) if on_demand else []
         (home / "hirer-targets.yaml").write_text(yaml.safe_dump(targets), encoding="utf-8")
         env = stack_environment(info, home, "http://127.0.0.1:0") | (extra_env or {})
-        with patched_environ(env):
+        with (
+            proxy_if(proxy_values(env) if demand else None) as proxy_env,
+            patched_environ(env | proxy_env),
+        ):
+            env |= proxy_env
             receiver = load_receiver_settings()  # the receiver reads its own settings only
-            inbox = Inbox(receiver.inbox_path)
+            inbox = open_inbox(receiver)
             with running_receiver(receiver, inbox) as receiver_url:
-                dhome = dagster_home(home / "dagster")
-                more = {"SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url, "DAGSTER_HOME": str(dhome)}
+                dhome = home / "dagster"  # a new sandbox, a fresh instance on a shared server
+                more = {"SEEK_SYNC_RECEIVER_PUBLIC_URL": receiver_url}
+                more |= make_home(dhome, fresh=True)
                 with patched_environ(more):
                     yield LocalStack(
                         sandbox,
@@ -191,6 +212,7 @@ def local_stack(
                         dhome,
                         {h: e["target"] for h, e in targets["hirers"].items()},
                         env | more,
+                        demand,
                     )
 
 
@@ -239,13 +261,14 @@ def dev_banner(stack: LocalStack, env_file: Path, port: int) -> list[str]:
     """What `seek-sync dev` prints: where things run and how a second shell joins. No secret
     (URLs, paths and the hirer ids only; the credentials stay in the 0600 env file)."""
     env_path = display_path(env_file)
-    hirer = next(iter(sorted(stack.targets)), "<hirer id>")
+    hirer = "'<hirer key>'"  # made on the sensor's first tick; `seek-sync hirers` lists them
     return [
         f"sandbox {stack.sandbox.base_url}  receiver {stack.receiver_url}",
         f"DAGSTER_HOME={stack.dagster_home}  UI http://127.0.0.1:{port}",
         f"hirers: {', '.join(sorted(stack.targets))}",
         f"settings for a second shell (0600): {env_path}",
         f"  source {shlex.quote(env_path)}",
+        "  seek-sync hirers   # each hirer's partition key, SEEK id and name",
         f"  dg launch --assets 'application_events*' --partition {hirer}",
         f"  dagster asset materialize -m seek_sync.definitions --select 'application_events*'"
         f" --partition {hirer}",
@@ -266,7 +289,8 @@ def run_dagster_dev(command: list[str]) -> int:
     process waits for `dagster dev` to finish shutting down rather than killing it half-way (as
     `subprocess.run` does, which left its children behind). SIGINT is reset to its default in the
     child: a shell that starts a job in the background makes it ignored, and nothing would stop."""
-    child = subprocess.Popen(command, process_group=0, preexec_fn=_default_sigint)
+    env = os.environ | {"PYTHONWARNINGS": _quiet_warnings(os.environ.get("PYTHONWARNINGS"))}
+    child = subprocess.Popen(command, process_group=0, preexec_fn=_default_sigint, env=env)
 
     def stop(*_: object) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -278,6 +302,15 @@ def run_dagster_dev(command: list[str]) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+# `dagster dev` calls itself superseded by `dg dev` on every start (a SupersessionWarning, a
+# FutureWarning); we keep `dagster dev` for its workspace.yaml and flags, so that one line goes.
+DAGSTER_DEV_SUPERSEDED = "ignore:Function `dev_command` is superseded:FutureWarning"
+
+
+def _quiet_warnings(current: str | None) -> str:
+    return ",".join(filter(None, [current, DAGSTER_DEV_SUPERSEDED]))
 
 
 def _default_sigint() -> None:

@@ -2,14 +2,13 @@
 in ranges), `seek_deletions_hourly` (profiles re-read for SEEK's deletions) and
 `retention_daily` (what is past its retention limit removed)."""
 
-from collections.abc import Mapping
-
 import dagster as dg
 
 from seek_sync.assets.claims import HIRERS_PER_BACKFILL_RUN
+from seek_sync.assets.dry_runs import REAL_RUN
 from seek_sync.jobs import hirer_sync
-from seek_sync.partitions import hirer_partitions, hirer_tags
-from seek_sync.pipeline.hirers import hirer_names, removed_hirers
+from seek_sync.partitions import hirer_partitions, hirer_tags, keys_of
+from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.resources import SeekSyncResource
 
 RECONCILE_CONFIG = {
@@ -24,20 +23,17 @@ RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_p
 
 
 def reconcile_requests(
-    hirer_ids: list[str],
-    removed: set[str],
-    day: str,
-    per_run: int = HIRERS_PER_BACKFILL_RUN,
-    names: Mapping[str, str] | None = None,
+    keys: list[str], removed: set[str], day: str, per_run: int = HIRERS_PER_BACKFILL_RUN
 ) -> list[dg.RunRequest]:
-    """Runs over ranges of adjacent active hirers (partition order), at most `per_run` each: a
-    night of N hirers launches about N / `per_run` runs, not N; a removed hirer splits a range."""
+    """Runs over ranges of adjacent active hirers (their partition keys, in partition order), at
+    most `per_run` each: a night of N hirers launches about N / `per_run` runs, not N; a removed
+    hirer (`removed`: their keys) splits a range."""
     ranges: list[list[str]] = [[]]
-    for hirer_id in hirer_ids:
-        if hirer_id in removed or len(ranges[-1]) == per_run:
+    for key in keys:
+        if key in removed or len(ranges[-1]) == per_run:
             ranges.append([])
-        if hirer_id not in removed:
-            ranges[-1].append(hirer_id)
+        if key not in removed:
+            ranges[-1].append(key)
     return [
         dg.RunRequest(
             run_key=f"reconcile|{day}|{group[0]}|{len(group)}",
@@ -46,7 +42,7 @@ def reconcile_requests(
                 RANGE_START: group[0],
                 RANGE_END: group[-1],
                 "seek_sync/trigger": "nightly_reconcile",
-                **hirer_tags(group, names or {}),
+                **hirer_tags(group),
             },
         )
         for group in ranges
@@ -60,6 +56,9 @@ def reconcile_requests(
     cron_schedule="15 2 * * *",
     execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Each night, every active hirer once (`hirer_sync` over ranges of hirers): pending "
+    "uploads retried, missing files fetched again, callbacks applied, Onderwijsregio mutations "
+    "without a callback confirmed by reading back.",
 )
 def nightly_reconcile(
     context: dg.ScheduleEvaluationContext, seek_sync: SeekSyncResource
@@ -72,14 +71,15 @@ def nightly_reconcile(
     when = context.scheduled_execution_time
     day = when.strftime("%Y-%m-%d") if when else "manual"
     inbox = seek_sync.inbox()
-    removed, names = removed_hirers(inbox), hirer_names(inbox)
-    return reconcile_requests(list(hirers), removed, day, names=names)  # in the order added
+    removed = set(keys_of(inbox, removed_hirers(inbox)).values())
+    return reconcile_requests(list(hirers), removed, day)  # in the order added
 
 
 seek_deletions_schedule = dg.ScheduleDefinition(
     name="seek_deletions_hourly",
     job_name="seek_deletions",
     cron_schedule="17 * * * *",
+    run_config={"ops": {"follow_seek_deletions": {"config": REAL_RUN}}},
     description="Each hour, the least recently checked profiles re-read for SEEK's deletions "
     "(SEEK_SYNC_REDACTION_RECHECK_PER_RUN per run).",
     default_status=dg.DefaultScheduleStatus.RUNNING,
@@ -90,6 +90,7 @@ retention_schedule = dg.ScheduleDefinition(
     name="retention_daily",
     job_name="retention",
     cron_schedule="40 3 * * *",
+    run_config={"ops": {"apply_retention_limits": {"config": REAL_RUN}}},
     execution_timezone="UTC",
     description="Each night, what is past its retention limit removed (SEEK_SYNC_RETENTION_*): "
     "confirmed files' blobs, old applications, removed hirers, inbox rows, old runs.",

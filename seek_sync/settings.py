@@ -10,10 +10,17 @@
 
 Each role composes field groups (`SeekFields`, `HttpFields`, ...). A missing or invalid value fails
 at start with one line naming the environment variable; secrets are `SecretStr`, never printed.
+
+Any setting may instead be a file named as its variable in the directory `SEEK_SYNC_SECRETS_DIR`
+(pydantic-settings' `secrets_dir`: what a Kubernetes secret volume or systemd's credentials give;
+the file's content, stripped of surrounding whitespace, is the value; a variable set in the
+environment wins). The variables the hirer map names (ATS keys, callback secrets) are read the same
+way (`secret_value`).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,8 +29,10 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SEEK_SYNC_"
+SECRETS_DIR_ENV = f"{ENV_PREFIX}SECRETS_DIR"  # a directory of files named as the variables
 URL_FIELDS = (
-    "seek_token_url", "seek_graphql_url", "onderwijsregio_url", "kombo_url", "receiver_public_url"
+    "seek_token_url", "seek_graphql_url", "seek_browser_token_url", "onderwijsregio_url",
+    "kombo_url", "receiver_public_url",
 )  # fmt: skip
 
 # Onderwijsregio's MIME allow-list for attachments, as seed 002 publishes it.
@@ -80,10 +89,22 @@ def _under_home(name: str) -> Any:
 
 
 class HomeFields(SettingsBase):
-    """Where state lives: the inbox every process writes (default under `home`)."""
+    """Where state lives: the inbox every process writes (default under `home`), or a server.
+
+    With `database_url` set (a `postgresql+psycopg://` URL, a secret: it may hold a password), the
+    inbox, the run state and the warehouse live in that database's `database_schema` instead."""
 
     home: Path = Path(".seek-sync")
     inbox_path: Path = _under_home("inbox.sqlite3")
+    database_url: SecretStr | None = None
+    database_schema: str = Field(default="seek_sync", pattern=r"^[a-z_][a-z0-9_]{0,47}$")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith("postgresql+psycopg://"):
+            raise ValueError("must be a postgresql+psycopg:// URL (the driver named)")
+        return value
 
 
 class BlobFields(HomeFields):
@@ -91,6 +112,13 @@ class BlobFields(HomeFields):
 
     blob_url: str = Field(default_factory=lambda data: (data["home"] / "blobs").resolve().as_uri())
     blob_signing_secret: SecretStr | None = None
+    s3_endpoint_url: str | None = None  # an S3-compatible endpoint for `s3://` blob URLs
+
+
+class WarehouseFields(HomeFields):
+    """The embedded warehouse file (unused when `database_url` puts the warehouse on a server)."""
+
+    warehouse_path: Path = _under_home("warehouse.duckdb")
 
 
 class HirerMapFields(SettingsBase):
@@ -102,6 +130,7 @@ class SeekFields(SettingsBase):
 
     seek_token_url: str = "https://auth.seek.com/oauth/token"
     seek_graphql_url: str = "https://graphql.seek.com/graphql"
+    seek_browser_token_url: str = "https://graphql.seek.com/auth/token"
     seek_client_id: str = Field(min_length=1)
     seek_client_secret: SecretStr
     seek_audience: str = "https://graphql.seek.com"
@@ -170,13 +199,16 @@ class RunFields(SettingsBase):
     hirer_items_per_run: int = Field(default=500, ge=1)  # per stage, so no hirer starves others
     runs_per_tick: int = Field(default=8, ge=1)  # runs one tick requests at most
     ats_confirm_timeout_seconds: float = Field(default=600.0, gt=0)  # then an upload is read back
+    # A run waits this long for the callbacks of the sends it made, to apply them itself (a
+    # callback that comes later waits for the hirer's next run); 0: never wait.
+    ats_callback_wait_seconds: float = Field(default=2.0, ge=0, le=30)
     ats_max_sends: int = Field(default=5, ge=1, le=20)  # sends of one file before it is `failed`
     work_retry_base_seconds: float = Field(default=30.0, ge=0)  # failed items: doubling backoff
     work_retry_max_seconds: float = Field(default=3600.0, ge=0)
     lease_stale_seconds: float = Field(default=120.0, gt=0)  # a holder on another host is dead
     lease_reservation_seconds: float = Field(default=600.0, gt=0)  # a queued run's reservation
     sync_interval_seconds: float = Field(default=30.0, gt=0)  # between ticks of `sync --loop`
-    # The `oldest_unsettled_upload_is_recent` check warns once a stored file waits this long.
+    # The `uploads_settle_in_time` check warns once a stored file waits this long.
     unsettled_upload_warn_hours: float = Field(default=6.0, gt=0)
     # SEEK publishes no event when it deletes a candidate or an application: stored profiles are
     # re-read, oldest check first, at most this many per run, each at most once per interval.
@@ -185,6 +217,13 @@ class RunFields(SettingsBase):
     # Also delete what we sent to the ATS when SEEK deletes it (Onderwijsregio only: Kombo's API
     # has no attachment delete).
     ats_delete_on_seek_deletion: bool = False
+
+
+class SensorFields(SettingsBase):
+    """How often the daemon evaluates the sensor: the one setting read when the code location
+    loads (`seek_sync/sensors.py`), so it is validated on its own."""
+
+    sensor_interval_seconds: int = Field(default=30, ge=5, le=3600)
 
 
 class OnderwijsregioFields(SettingsBase):
@@ -228,6 +267,22 @@ class ReceiverLinkFields(SettingsBase):
     signed_url_ttl_seconds: int = Field(default=900, ge=1, le=86_400)
 
 
+class ProxyLinkFields(SettingsBase):
+    """How a run step points an ATS at the attachment proxy (hirers on demand): the proxy's
+    public URL and the key its URLs are signed with (the proxy's own key)."""
+
+    proxy_public_url: str | None = None
+    proxy_signing_secret: SecretStr | None = None
+    proxy_url_ttl_seconds: int = Field(default=900, ge=1, le=86_400)
+
+    @field_validator("proxy_signing_secret")
+    @classmethod
+    def _proxy_key_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < 32:
+            raise ValueError("must be at least 32 bytes long")
+        return value
+
+
 class RetentionFields(SettingsBase):
     """How long seek-sync keeps what it holds, in days (docs/personal-data.md): job `retention`."""
 
@@ -252,16 +307,17 @@ class PollerSettings(SeekClientSettings, PollFields, HomeFields):
 class Settings(
     SeekClientSettings,
     RunFields,
+    SensorFields,
     RetentionFields,
     OnderwijsregioFields,
     KomboFields,
     ReceiverLinkFields,
+    ProxyLinkFields,
     HirerMapFields,
     BlobFields,
+    WarehouseFields,
 ):
     """Run steps, sensor ticks and `seek-sync sync`: everything the pipeline uses."""
-
-    warehouse_path: Path = _under_home("warehouse.duckdb")
 
 
 ROLES: dict[str, type[SettingsBase]] = {
@@ -273,8 +329,30 @@ _S = TypeVar("_S", bound=SettingsBase)
 
 
 def env_names(model: type[SettingsBase]) -> frozenset[str]:
-    """The environment variables `model` reads, e.g. `SEEK_SYNC_INBOX_PATH`."""
-    return frozenset(ENV_PREFIX + name.upper() for name in model.model_fields)
+    """The environment variables `model` reads, e.g. `SEEK_SYNC_INBOX_PATH`, and the secrets
+    directory every role may read them from."""
+    return frozenset(ENV_PREFIX + name.upper() for name in model.model_fields) | {SECRETS_DIR_ENV}
+
+
+def secrets_dir() -> Path | None:
+    """`SEEK_SYNC_SECRETS_DIR` (None when unset); `SettingsError` when it is not a directory."""
+    value = os.environ.get(SECRETS_DIR_ENV)
+    if not value:
+        return None
+    if not Path(value).is_dir():
+        raise SettingsError(f"setting {SECRETS_DIR_ENV} is invalid: {value} is not a directory")
+    return Path(value)
+
+
+def secret_value(name: str) -> str | None:
+    """The variable `name` from the environment, else the file `name` in the secrets directory
+    (stripped, as pydantic-settings reads it); None when neither holds a value."""
+    value = os.environ.get(name)
+    folder = secrets_dir()
+    if value or folder is None or "/" in name or name.startswith("."):
+        return value or None
+    path = folder / name
+    return (path.read_text(encoding="utf-8").strip() or None) if path.is_file() else None
 
 
 def _one_line(error: ValidationError) -> str:
@@ -288,7 +366,7 @@ def _one_line(error: ValidationError) -> str:
 def load(model: type[_S], **overrides: Any) -> _S:
     """Read one role's settings, raising `SettingsError` with one line naming the first bad one."""
     try:
-        return model(**overrides)
+        return model(_secrets_dir=secrets_dir(), **overrides)
     except ValidationError as error:
         raise SettingsError(_one_line(error)) from None
 

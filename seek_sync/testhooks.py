@@ -1,4 +1,5 @@
-"""The one test hook in production code: SIGKILL this process at a named point.
+"""The test hooks in production code: SIGKILL this process at a named point; switch the claims of
+ATS creates off (a positive control).
 
 Crash tests must kill a real `seek-sync` process at moments no outside signal can hit reliably
 (between a DuckDB write and its COMMIT, say). Production code marks such a moment with
@@ -22,3 +23,13 @@ def kill_point(name: str) -> None:
     """SIGKILL this process when `SEEK_SYNC_TEST_KILL_AT` names `name`; otherwise nothing."""
     if os.environ.get(KILL_AT_ENV) == name:
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+# Set (to anything) only by the positive control of the create-claims test: without the claim,
+# two processes working hirers of one tenant can create one person twice.
+NO_CREATE_CLAIMS_ENV = "SEEK_SYNC_TEST_NO_CREATE_CLAIMS"
+
+
+def create_claims_enabled() -> bool:
+    """Whether creates are claimed in the database first (always, unless a test says not)."""
+    return not os.environ.get(NO_CREATE_CLAIMS_ENV)

@@ -1,4 +1,4 @@
-"""Shared fixtures: a sandbox on a free loopback port, started in-process."""
+"""Shared fixtures: a sandbox on a free loopback port, started in-process; the state backends."""
 
 from __future__ import annotations
 
@@ -8,6 +8,13 @@ import pytest
 
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
+from tests.backends import backend, s3_endpoint, server_backend
+
+__all__ = [
+    "backend",
+    "s3_endpoint",
+    "server_backend",
+]  # fixtures of tests/backends.py, for every test module
 
 
 @pytest.fixture(scope="session")

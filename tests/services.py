@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from typing import NoReturn
 
 import psycopg
 import pytest
@@ -34,14 +35,26 @@ def postgres_error() -> str | None:
     return None
 
 
+def under_ci() -> bool:
+    """Whether this run is CI's (`CI=true`, as CI services set it; `1` and `yes` count too)."""
+    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
+
+
+def fail_or_skip(missing: str, remedy: str) -> NoReturn:
+    """What a test does when something it needs from the machine is missing: under CI the run
+    is broken, so the test fails loudly; elsewhere it skips with one line saying how to fix it."""
+    if under_ci():
+        pytest.fail(f"{missing} (CI=true)")
+    pytest.skip(f"{missing}; {remedy}")
+
+
 def require_postgres() -> None:
     """Fail (under CI) or skip (elsewhere) the calling test when PostgreSQL is unreachable."""
     error = postgres_error()
-    if error is None:
-        return
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"PostgreSQL is not reachable at {ADMIN_URL} (CI=true): {error}")
-    pytest.skip(f"PostgreSQL not reachable at {ADMIN_URL}; start it with: {START_POSTGRES}")
+    if error is not None:
+        fail_or_skip(
+            f"PostgreSQL not reachable at {ADMIN_URL}: {error}", f"start it with: {START_POSTGRES}"
+        )
 
 
 def database_url(name: str, driver: str = "") -> str:

@@ -24,7 +24,8 @@ from seek_sync.ids import (
     is_hirer_id,
     shown,
 )
-from seek_sync.partitions import HIRERS_TAG, NAMES_TAG, NAMES_TAG_LIMIT, hirer_tags
+from seek_sync.partitions import HIRER_TAG, HIRERS_TAG, hirer_tags
+from seek_sync.pipeline.naming import KeyMaker
 from seek_sync.poller import inbox_rows, poll
 from seek_sync.receiver.app import running_receiver
 from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox, InboxCallback, InboxEvent
@@ -33,7 +34,6 @@ from seek_sync.sandbox.server import SandboxServer
 from seek_sync.sandbox.world import StreamEvent
 from seek_sync.seek.client import SeekClient
 from seek_sync.seek.events import PolledEvent
-from seek_sync.sensors import partition_keys
 from seek_sync.settings import load_receiver_settings
 from tests.seek.test_client_http import client_settings
 
@@ -194,10 +194,12 @@ async def test_poller_against_the_sandbox_skips_a_hostile_hirer_event(tmp_path: 
 # --- the sensor's partitions ------------------------------------------------------------------
 
 
-def test_only_hirer_ids_become_partitions(caplog: pytest.LogCaptureFixture) -> None:
+def test_only_hirer_ids_become_partitions(caplog: pytest.LogCaptureFixture, tmp_path: Path) -> None:
     log = logging.getLogger("test.partitions")
+    maker = KeyMaker(Inbox(tmp_path / "inbox.sqlite3"), lambda: {GOOD: "Good Co"}, log)
     with caplog.at_level(logging.WARNING, logger="test.partitions"):
-        assert partition_keys([GOOD, HOSTILE, "../"], log) == [GOOD]
+        assert maker.unready([GOOD, HOSTILE, "../"]) == {HOSTILE, "../"}
+    assert list(maker.keys) == [GOOD]  # only the SEEK hirer id got a key
     assert len(caplog.records) == 2
     assert all(r.getMessage().isascii() for r in caplog.records)
 
@@ -214,12 +216,7 @@ def test_hirer_labels_keep_the_distinguishing_token_and_drop_hostile_characters(
     assert len(long) < 80 and long.endswith(f"… ({hirer_token(GOOD)})")
 
 
-def test_hirer_tags_name_every_hirer_within_the_tag_limit() -> None:
-    ids = [f"seekAnzPublicTest:organization:seek:H{i:03d}" for i in range(50)]
-    names = {h: f"Hirer number {i}" for i, h in enumerate(ids)}
-    tags = hirer_tags(ids[:2], names)
-    assert tags == {HIRERS_TAG: "2", NAMES_TAG: "Hirer number 0 (H000), Hirer number 1 (H001)"}
-    many = hirer_tags(ids, names)
-    assert many[HIRERS_TAG] == "50" and len(many[NAMES_TAG]) <= NAMES_TAG_LIMIT
-    assert many[NAMES_TAG].startswith("Hirer number 0 (H000), ")
-    assert many[NAMES_TAG].endswith("… (50 hirers)")
+def test_hirer_tags_name_a_run_of_one_hirer_by_its_key_and_count_the_others() -> None:
+    keys = [f"hirer-number-{i}-H{i:03d}" for i in range(50)]
+    assert hirer_tags(keys[:1]) == {HIRERS_TAG: "1", HIRER_TAG: "hirer-number-0-H000"}
+    assert hirer_tags(keys) == {HIRERS_TAG: "50"}  # a list would be cut in the runs list

@@ -1,16 +1,17 @@
-"""The journal: outcomes survive in SQLite and merge into DuckDB in order, once, idempotently."""
+"""The journal: outcomes survive in the inbox database (either backend) and merge into the
+warehouse in order, once, idempotently."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from datetime import UTC, datetime
-from pathlib import Path
 
-from seek_sync.runstate.inbox import Inbox
 from seek_sync.runstate.journal import Journal
 from seek_sync.store.warehouse import Warehouse
 from seek_sync.testhooks import KILL_AT_ENV, MERGE_BEFORE_COMMIT
+from tests.backends import Backend
+from tests.inboxes import inbox_of, warehouse_of
 
 
 def upload(attachment_id: str, state: str, attempts: int = 1) -> dict[str, object]:
@@ -30,8 +31,8 @@ def states(warehouse: Warehouse) -> dict[str, tuple[str, int]]:
     return {r.attachment_id: (r.state, r.attempts) for r in frame.itertuples()}
 
 
-def test_the_newest_row_per_key_wins_and_the_journal_empties(tmp_path: Path) -> None:
-    inbox, warehouse = Inbox(tmp_path / "inbox.sqlite3"), Warehouse(tmp_path / "w.duckdb")
+def test_the_newest_row_per_key_wins_and_the_journal_empties(backend: Backend) -> None:
+    inbox, warehouse = inbox_of(backend), warehouse_of(backend)
     journal = Journal(inbox)
     journal.record("ats_uploads", [upload("a1", "pending"), upload("a2", "accepted")])
     journal.record("ats_uploads", [upload("a1", "accepted", 2)])
@@ -47,20 +48,20 @@ def test_the_newest_row_per_key_wins_and_the_journal_empties(tmp_path: Path) -> 
     assert str(updated.dtype).startswith("datetime64")  # ISO strings merged as TIMESTAMPTZ
 
 
-def test_a_kill_inside_a_merge_loses_nothing(tmp_path: Path) -> None:
-    inbox, warehouse = Inbox(tmp_path / "inbox.sqlite3"), Warehouse(tmp_path / "w.duckdb")
+def test_a_kill_inside_a_merge_loses_nothing(backend: Backend) -> None:
+    inbox, warehouse = inbox_of(backend), warehouse_of(backend)
     journal = Journal(inbox)
     journal.record("ats_uploads", [upload("a1", "accepted")])
     journal.merge(warehouse)
     journal.record("ats_uploads", [upload("a1", "confirmed"), upload("a3", "accepted")])
     code = (
-        "from pathlib import Path; from seek_sync.runstate.inbox import Inbox; "
+        "from seek_sync.backend import open_inbox, open_warehouse; "
         "from seek_sync.runstate.journal import Journal; "
-        "from seek_sync.store.warehouse import Warehouse; "
-        f"Journal(Inbox(Path({str(tmp_path / 'inbox.sqlite3')!r}))).merge("
-        f"Warehouse(Path({str(tmp_path / 'w.duckdb')!r})))"
+        "from seek_sync.settings import WarehouseFields, load; "
+        "settings = load(WarehouseFields); "
+        "Journal(open_inbox(settings)).merge(open_warehouse(settings))"
     )
-    env = {KILL_AT_ENV: MERGE_BEFORE_COMMIT, "PATH": "/usr/bin:/bin"}
+    env = {**backend.env, KILL_AT_ENV: MERGE_BEFORE_COMMIT, "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=60)
     assert done.returncode == -9  # killed after the rows were written, before COMMIT
     assert states(warehouse) == {"a1": ("accepted", 1)}  # the half-done merge left no trace

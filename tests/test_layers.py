@@ -13,11 +13,15 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "seek_sync"
-NO_DAGSTER = ("seek", "ats", "store", "runstate", "receiver", "pipeline", "http", "sandbox")
+NO_DAGSTER = (
+    "seek", "ats", "store", "runstate", "receiver", "pipeline", "http", "sandbox", "proxy"
+)  # fmt: skip
 FORBIDDEN = {
     "seek": ("seek_sync.ats",),
     "ats": ("seek_sync.seek",),
     "sandbox": ("seek_sync.seek", "seek_sync.ats"),
+    # The proxy opens no database and holds no ATS key: it streams from SEEK and stores nothing.
+    "proxy": ("seek_sync.ats", "seek_sync.store", "seek_sync.runstate", "seek_sync.pipeline"),
 }
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from seek_sync.runstate.inbox import Inbox, InboxCallback, InboxEvent
+from seek_sync.runstate.inbox import InboxCallback, InboxEvent
 from seek_sync.runstate.ledger import Backoff, HirerWork, Ledger, Owed
+from tests.backends import Backend
+from tests.inboxes import inbox_of
 
 BACKOFF = Backoff(base_seconds=30, max_seconds=600)
 H1, H2 = "seekAnzPublicTest:organization:seek:H1", "seekAnzPublicTest:organization:seek:H2"
@@ -24,8 +24,8 @@ def finish(ledger: Ledger, hirer: str, owed: Owed | None, error: str | None = No
     )
 
 
-def test_new_input_makes_a_hirer_due_until_a_pass_consumes_it(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite3")
+def test_new_input_makes_a_hirer_due_until_a_pass_consumes_it(backend: Backend) -> None:
+    inbox = inbox_of(backend)
     ledger = Ledger(inbox)
     inbox.add_events([event(1, H1), event(2, H2), event(3, "unknown_hirer")])
     assert [d.hirer_id for d in ledger.due()] == [H1, H2]
@@ -36,8 +36,8 @@ def test_new_input_makes_a_hirer_due_until_a_pass_consumes_it(tmp_path: Path) ->
     assert [d.hirer_id for d in ledger.due(exclude={H1})] == [H2]
 
 
-def test_a_failed_pass_keeps_its_input_owed_and_backs_off(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite3")
+def test_a_failed_pass_keeps_its_input_owed_and_backs_off(backend: Backend) -> None:
+    inbox = inbox_of(backend)
     ledger = Ledger(inbox)
     inbox.add_events([event(1, H1)])
     first = finish(ledger, H1, None, error="boom")
@@ -59,8 +59,8 @@ def test_due_times_follow_what_is_owed() -> None:
     assert waiting.next_due(now, 0, confirm_timeout=600, backoff=BACKOFF) == 1500.0
 
 
-def test_items_left_to_retry_count_as_failures_and_clear_when_done(tmp_path: Path) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite3")
+def test_items_left_to_retry_count_as_failures_and_clear_when_done(backend: Backend) -> None:
+    inbox = inbox_of(backend)
     ledger = Ledger(inbox)
     inbox.add_events([event(1, H1)])
     assert finish(ledger, H1, Owed(retry=1)).failures == 1

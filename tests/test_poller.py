@@ -17,6 +17,8 @@ from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.seek.client import SeekClient
+from tests.backends import Backend
+from tests.inboxes import inbox_of
 from tests.seek.test_client_http import client_settings
 
 
@@ -56,9 +58,9 @@ async def test_polls_to_the_end_and_a_second_poll_adds_nothing(
 
 
 async def test_crash_between_pages_loses_and_doubles_nothing(
-    own_sandbox: SandboxServer, client: SeekClient, tmp_path: Path
+    own_sandbox: SandboxServer, client: SeekClient, backend: Backend
 ) -> None:
-    inbox = Inbox(tmp_path / "inbox.sqlite3")
+    inbox = inbox_of(backend)
     await client.graphql.query("{ version }")
     own_sandbox.add_fault("graphql", "reset", skip=2, times=None)  # dies on the third page
     broken = await poll(client, inbox, budget_seconds=30)
@@ -83,13 +85,13 @@ async def test_new_and_replayed_events_are_picked_up_once(
 
 
 async def test_unknown_hirer_kept_and_resolved_later(
-    own_sandbox: SandboxServer, client: SeekClient, tmp_path: Path
+    own_sandbox: SandboxServer, client: SeekClient, backend: Backend
 ) -> None:
     world = own_sandbox.state.world
     hirer_id = world.events[0].hirer_id
     hirer = world.hirers[hirer_id]
     world.remove_relationship(hirer_id)
-    inbox = Inbox(tmp_path / "inbox.sqlite3")
+    inbox = inbox_of(backend)
     first = await poll(client, inbox, budget_seconds=30)
     unknown = inbox.unknown_hirer_events()
     assert first.unknown_hirer == len(unknown) > 0
@@ -116,11 +118,11 @@ async def test_time_budget_stops_between_pages(
     assert inbox.get_cursor(CURSOR_NAME) == report.cursor
 
 
-def test_poll_command_once(own_sandbox: SandboxServer, tmp_path: Path) -> None:
+def test_poll_command_once(own_sandbox: SandboxServer, backend: Backend) -> None:
     info = own_sandbox.info()
     env = {
-        **os.environ,
-        "SEEK_SYNC_HOME": str(tmp_path),
+        **os.environ,  # the backend's settings included
+        "SEEK_SYNC_HOME": str(backend.home),
         **{f"SEEK_SYNC_{name.upper()}": info[key] for name, key in SEEK_FROM_INFO.items()},
     }
     result = subprocess.run(
@@ -137,4 +139,4 @@ def test_poll_command_once(own_sandbox: SandboxServer, tmp_path: Path) -> None:
     assert "HTTP Request:" not in result.stderr, result.stderr
     assert info["seek_graphql_url"] not in result.stderr
     assert info["client_secret"] not in result.stdout + result.stderr
-    assert len(stored_ids(Inbox(tmp_path / "inbox.sqlite3"))) == len(own_sandbox.state.world.events)
+    assert len(stored_ids(inbox_of(backend))) == len(own_sandbox.state.world.events)

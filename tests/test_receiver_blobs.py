@@ -1,4 +1,4 @@
-"""Signed blob URLs served by the receiver app over real HTTP."""
+"""Signed blob URLs served by the receiver app over real HTTP, from local files or S3."""
 
 from __future__ import annotations
 
@@ -7,33 +7,35 @@ from pathlib import Path
 
 import httpx
 
+from seek_sync.backend import open_blobs
 from seek_sync.receiver.app import running_receiver
 from seek_sync.runstate.inbox import Inbox
 from seek_sync.settings import ReceiverSettings, load_receiver_settings
-from seek_sync.store.blobs import BlobStore
 from seek_sync.store.signed_urls import sign_blob_url
+from tests.backends import Backend
 
 HIRER = "seekAnzPublicTest:organization:seek:AAAA1111"
 
 
-def settings_for(tmp_path: Path) -> ReceiverSettings:
+def settings_for(tmp_path: Path, backend: Backend | None = None) -> ReceiverSettings:
     return load_receiver_settings(
         seek_webhook_secret="w" * 32,
         blob_signing_secret="blob-secret-for-tests-0123456789",
-        home=tmp_path,
+        **{"home": tmp_path, **(backend.overrides if backend else {})},
     )
 
 
 def stored(settings: ReceiverSettings, data: bytes) -> str:
-    store = BlobStore(settings.blob_url)
+    store = open_blobs(settings)
     sink = store.sink(HIRER)
     sink.begin()
     sink.write(data)
     return sink.commit(hashlib.sha256(data).hexdigest())
 
 
-def test_signed_url_serves_the_blob_until_it_expires(tmp_path: Path) -> None:
-    settings = settings_for(tmp_path)
+def test_signed_url_serves_the_blob_until_it_expires(tmp_path: Path, backend: Backend) -> None:
+    settings = settings_for(tmp_path, backend)
+    assert settings.blob_url.startswith("s3://" if backend.is_server else "file://")
     data = b"%PDF-1.4 " + bytes(range(256)) * 4000
     key = stored(settings, data)
     secret = settings.blob_signing_secret.get_secret_value().encode()  # type: ignore[union-attr]

@@ -5,12 +5,14 @@ its memory stays flat."""
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,9 @@ import psutil
 import pytest
 
 from seek_sync.process_stack import free_port, receiver_process_environment
+from tests.backends import Backend
+from tests.inboxes import inbox_of
+from tests.test_receiver import SECRET, body_of, item, signed
 
 SEEK_SYNC = str(Path(sys.executable).parent / "seek-sync")
 HUGE = 100_000_000
@@ -60,12 +65,11 @@ class Receiver:
         return int(psutil.Process(self.process.pid).memory_info().rss)
 
 
-@pytest.fixture
-def receiver(tmp_path: Path) -> Iterator[Receiver]:
-    env = receiver_env(tmp_path)
-    assert not [k for k in env if k.startswith(("SEEK_SYNC_SEEK_CLIENT", "SEEK_SYNC_KOMBO"))]
+@contextmanager
+def serving(folder: Path, env: dict[str, str]) -> Iterator[Receiver]:
+    """`seek-sync receiver serve` on a free port with `env`, once it answers `/healthz`."""
     port = free_port()
-    with (tmp_path / "receiver.log").open("wb") as log:
+    with (folder / "receiver.log").open("wb") as log:
         process = subprocess.Popen(
             [SEEK_SYNC, "receiver", "serve", "--port", str(port)],
             env=env,
@@ -75,7 +79,7 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, (tmp_path / "receiver.log").read_text()
+            assert process.poll() is None, (folder / "receiver.log").read_text()
             try:
                 if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                     break
@@ -90,6 +94,27 @@ def receiver(tmp_path: Path) -> Iterator[Receiver]:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    env = receiver_env(tmp_path)
+    assert not [k for k in env if k.startswith(("SEEK_SYNC_SEEK_CLIENT", "SEEK_SYNC_KOMBO"))]
+    with serving(tmp_path, env) as started:
+        yield started
+
+
+def test_a_webhook_lands_in_the_backends_inbox(tmp_path: Path, backend: Backend) -> None:
+    """The receiver process on either backend: a signed delivery is stored once, where the
+    settings say (SEEK_SYNC_DATABASE_URL: the PostgreSQL inbox), and a replay adds nothing."""
+    env = receiver_env(tmp_path, **backend.env) | {"SEEK_SYNC_SEEK_WEBHOOK_SECRET": SECRET}
+    body = body_of(item(1), item(2))
+    with serving(tmp_path, env) as started:
+        url = f"http://127.0.0.1:{started.port}/webhooks/seek"
+        for _ in range(2):
+            assert httpx.post(url, content=body, headers=signed(body)).status_code == 204
+    stored = inbox_of(backend).events_after(0)
+    assert sorted(e.event_id for e in stored) == sorted(e["id"] for e in json.loads(body)["events"])
 
 
 def send_huge(port: int, method: str, path: str, *, chunked: bool) -> tuple[int, int]:

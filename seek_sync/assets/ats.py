@@ -59,7 +59,13 @@ def ats_push(
     async def push() -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
         async with open_clients(settings, stores, seek_sync.targets()) as clients:
             targets = clients.targets.for_hirers(hirer_ids)
-            return await sync_ats(targets, stores, read_back_all=config.read_back_all)
+            return await sync_ats(
+                targets,
+                stores,
+                read_back_all=config.read_back_all,
+                on_demand=clients.on_demand,
+                callback_wait=settings.ats_callback_wait_seconds,
+            )
 
     pushed, errors = asyncio.run(push())
     for hirer_id in sorted(set(hirer_ids) - set(pushed)):

@@ -5,7 +5,7 @@ pass. Each result belongs to one hirer: checks are partitioned by hirer (a Dagst
 Each check is declared once, by `hirer_check`: its asset, severity and how it computes each hirer's
 outcome. From that one declaration come the asset check an asset job runs (a range run logs one
 evaluation per hirer plus a summary) and the evaluations a batched run logs per hirer
-(`evaluate_passes`); `assets/reporting.py` turns outcomes into what Dagster shows.
+(`evaluate_passes`); `assets/check_reporting.py` turns outcomes into what Dagster shows.
 """
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -14,8 +14,10 @@ from datetime import datetime, timedelta
 
 import dagster as dg
 
-from seek_sync.assets.reporting import check_evaluations, check_result
-from seek_sync.partitions import hirer_partitions
+from seek_sync.assets.check_reporting import check_evaluations, check_result
+from seek_sync.assets.reporting import record_totals
+from seek_sync.partitions import hirer_partitions, hirers_of
+from seek_sync.pipeline import checks as rules
 from seek_sync.pipeline.checks import (
     CheckOutcome,
     blobs_match,
@@ -104,7 +106,8 @@ def _asset_check(check: HirerCheck) -> dg.AssetChecksDefinition:
         warehouse: WarehouseResource,
     ) -> dg.AssetCheckResult:
         settings, inbox = seek_sync.settings(), seek_sync.inbox()
-        hirer_ids = list(context.op_execution_context.partition_keys)
+        of_key = hirers_of(inbox, context.op_execution_context.partition_keys)
+        hirer_ids, keys = list(of_key.values()), {h: k for k, h in of_key.items()}
         work = Ledger(inbox).rows_for(hirer_ids)
         evidence = Evidence(
             warehouse.open(settings),
@@ -112,13 +115,14 @@ def _asset_check(check: HirerCheck) -> dg.AssetChecksDefinition:
             {h: w.failures for h, w in work.items()},
             timedelta(hours=settings.unsettled_upload_warn_hours),
         )
-        return check_result(context, check, check.outcomes(evidence, hirer_ids), hirer_names(inbox))
+        outcomes = check.outcomes(evidence, hirer_ids)
+        return check_result(context, check, outcomes, (hirer_names(inbox), keys))
 
     return run
 
 
 @hirer_check("attachment_files", ERROR, blocking=True)
-def every_attachment_has_file_or_reason(
+def every_file_accounted_for(
     evidence: Evidence, hirer_ids: Sequence[str]
 ) -> dict[str, CheckOutcome]:
     """Each manifest attachment has a stored file or a recorded reason why not."""
@@ -126,28 +130,30 @@ def every_attachment_has_file_or_reason(
 
 
 @hirer_check("attachment_files", ERROR, blocking=True)
-def blobs_match_their_hash_and_hirer(
-    evidence: Evidence, hirer_ids: Sequence[str]
-) -> dict[str, CheckOutcome]:
+def blobs_intact(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """Each stored file's blob is under its own hirer's prefix and hashes to its SHA-256."""
     return blobs_match(
         evidence.db, evidence.blobs, hirer_ids, since=evidence.since, rehash=evidence.rehash
     )
 
 
+@hirer_check("attachment_files", ERROR, blocking=True, reads_rows=False)
+def no_blobs_on_demand(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+    """A hirer whose attachments are on demand has no blob in the blob store."""
+    return rules.no_blobs_on_demand(evidence.blobs, hirer_ids)
+
+
 @hirer_check("ats_uploads", WARN)
-def oldest_unsettled_upload_is_recent(
-    evidence: Evidence, hirer_ids: Sequence[str]
-) -> dict[str, CheckOutcome]:
+def uploads_settle_in_time(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
     """No stored file has waited to settle in its ATS longer than the limit (default 6 h)."""
     return unsettled_uploads(evidence.db, hirer_ids, evidence.warn_after)
 
 
 @hirer_check("ats_uploads", WARN)
-def no_uploads_rejected_or_failed(
-    evidence: Evidence, hirer_ids: Sequence[str]
-) -> dict[str, CheckOutcome]:
-    """No stored file was refused (`rejected`) or given up (`failed`); counts by reason."""
+def no_upload_needs_action(evidence: Evidence, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+    """No upload needs a person: none given up after its retries (`failed`) nor refused for a
+    reason not final by design. Executables, archives, files over the size limit and types the
+    ATS does not take are counted by reason (`final_by_design`) but pass."""
     return not_sent(evidence.db, hirer_ids)
 
 
@@ -175,4 +181,28 @@ def evaluate_passes(
         found = {
             c: c.outcomes(evidence, changed if c.reads_rows else list(failures)) for c in CHECKS
         }
-    return check_evaluations(instance, found, hirer_names(stores.inbox))
+    return check_evaluations(instance, found, stores.inbox)
+
+
+def after_removal(
+    context: dg.OpExecutionContext,
+    stores: Stores,
+    hirer_ids: Sequence[str],
+    why: str,
+    seek_sync: SeekSyncResource,
+    extra: Mapping[str, Mapping[str, dg.MetadataValue]] | None = None,
+) -> None:
+    """A removal's affected hirers: their totals on every hirer asset (`record_totals`), then
+    every check evaluated on those new materializations, so a check's result stays current for
+    the hirer (else the UI counts it "missing" until the next sync)."""
+    live = record_totals(context, stores, hirer_ids, why, seek_sync.endpoints(), extra)
+    if not live:
+        return
+    work = Ledger(stores.inbox).rows_for(live)
+    failures = {h: w.failures for h, w in work.items()}
+    warn_after = timedelta(hours=seek_sync.settings().unsettled_upload_warn_hours)
+    with stores.warehouse.session() as db:
+        evidence = Evidence(db, stores.blobs, failures, warn_after)
+        found = {c: c.outcomes(evidence, live if c.reads_rows else list(failures)) for c in CHECKS}
+    for evaluation in check_evaluations(context.instance, found, stores.inbox):
+        context.log_event(evaluation)

@@ -6,6 +6,8 @@ from datetime import timedelta
 
 import dagster as dg
 
+from seek_sync.assets.checks import after_removal
+from seek_sync.assets.dry_runs import DryRunConfig, mark_dry_run
 from seek_sync.dead_runs import run_ended
 from seek_sync.pipeline.clients import open_clients
 from seek_sync.pipeline.purge import PurgeReport, purge
@@ -19,9 +21,13 @@ REASON = "SEEK deleted the application"
 
 @dg.op(tags={"kind": "seek-sync"})
 def follow_seek_deletions(
-    context: dg.OpExecutionContext, seek_sync: SeekSyncResource, warehouse: WarehouseResource
+    context: dg.OpExecutionContext,
+    config: DryRunConfig,
+    seek_sync: SeekSyncResource,
+    warehouse: WarehouseResource,
 ) -> dict[str, int]:
     """Re-read the least recently checked profiles; purge the ones SEEK has redacted."""
+    mark_dry_run(context, config.dry_run, "following SEEK's deletions")
     settings = seek_sync.settings()
     stores = seek_sync.stores(warehouse.open(settings))
 
@@ -33,7 +39,7 @@ def follow_seek_deletions(
                 limit=settings.redaction_recheck_per_run,
                 every=timedelta(hours=settings.redaction_recheck_hours),
             )
-            if found.redacted and settings.ats_delete_on_seek_deletion:
+            if found.redacted and settings.ats_delete_on_seek_deletion and not config.dry_run:
                 await withdraw(clients.targets, stores, found.redacted, found)
             return found
 
@@ -46,8 +52,12 @@ def follow_seek_deletions(
             Selector(profile_ids=tuple(found.redacted)),
             owner=context.run_id,
             reason=REASON,
+            dry_run=config.dry_run,
             ended=run_ended(context.instance),
         )
+        if not config.dry_run:
+            why = f"{REASON} (purge {report.purge_id}): the hirer's totals after it"
+            after_removal(context, stores, report.hirer_ids, why, seek_sync)
     counts = {
         "checked": found.checked,
         "not_read": found.errors,

@@ -11,17 +11,16 @@ from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
+from seek_sync.assets.checks import after_removal
+from seek_sync.assets.dry_runs import DryRunConfig, mark_dry_run
 from seek_sync.dead_runs import FINISHED, run_ended
-from seek_sync.partitions import drop_hirer_partition
+from seek_sync.partitions import drop_hirer_partition, keys_of
 from seek_sync.pipeline.retention import Limits, Removed, RetentionReport, apply_retention
+from seek_sync.pipeline.stores import Stores
 from seek_sync.resources import SeekSyncResource, WarehouseResource
 from seek_sync.runstate.leases import leases_for
 
 RUNS_PER_PASS = 5_000  # finished runs deleted at most per retention run (oldest first)
-
-
-class RetentionConfig(dg.Config):
-    dry_run: bool = False  # count what would go, remove nothing
 
 
 def removed_metadata(removed: Removed) -> dict[str, dg.MetadataValue]:
@@ -54,31 +53,42 @@ def trim_run_history(
     return len(old)
 
 
-def _log(context: dg.OpExecutionContext, report: RetentionReport, purged: list[str]) -> None:
-    """One materialization per hirer that lost something (not in a dry run), then the partitions
-    of the hirers purged whole dropped."""
-    for hirer_id, removed in sorted(report.hirers.items()):
-        if removed.anything and not report.dry_run:
-            context.log_event(
-                dg.AssetMaterialization(
-                    asset_key="attachment_files",
-                    partition=hirer_id,
-                    description="retention",
-                    metadata=removed_metadata(removed),
-                )
-            )
+def _log(
+    context: dg.OpExecutionContext,
+    report: RetentionReport,
+    purged: list[str],
+    stores: Stores,
+    seek_sync: SeekSyncResource,
+) -> None:
+    """Not in a dry run: per hirer purged whole, one materialization of its `attachment_files`
+    partition saying so, then its partition dropped; per other hirer that lost something, its
+    totals on every hirer asset, what retention removed on `attachment_files`."""
+    if report.dry_run:
+        return
+    removed = {h: removed_metadata(r) for h, r in sorted(report.hirers.items()) if r.anything}
     for hirer_id in purged:
-        drop_hirer_partition(context.instance, hirer_id)
+        context.log_event(
+            dg.AssetMaterialization(
+                asset_key="attachment_files",
+                partition=keys_of(stores.inbox, [hirer_id])[hirer_id],
+                description="retention",
+                metadata=removed.get(hirer_id, {}),
+            )
+        )
+        drop_hirer_partition(context.instance, stores.inbox, hirer_id)
+    kept = [h for h in removed if h not in purged]
+    after_removal(context, stores, kept, "retention", seek_sync, extra=removed)
 
 
 @dg.op(tags={"kind": "seek-sync"})
 def apply_retention_limits(
     context: dg.OpExecutionContext,
-    config: RetentionConfig,
+    config: DryRunConfig,
     seek_sync: SeekSyncResource,
     warehouse: WarehouseResource,
 ) -> dict[str, int]:
     """Remove what is past its retention limit: files, profiles, hirers, inbox rows, runs."""
+    mark_dry_run(context, config.dry_run, "retention")
     settings = seek_sync.settings()
     stores = seek_sync.stores(warehouse.open(settings))
     targets = seek_sync.targets()
@@ -101,7 +111,7 @@ def apply_retention_limits(
         dry_run=config.dry_run,
     )
     purged = [h for h, r in report.hirers.items() if r.hirer_purged and not report.dry_run]
-    _log(context, report, purged)
+    _log(context, report, purged, stores, seek_sync)
     totals = {**report.totals(), "runs_deleted": runs}
     per_hirer = {h: asdict(r) for h, r in sorted(report.hirers.items()) if r.anything}
     context.add_output_metadata(

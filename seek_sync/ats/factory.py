@@ -16,6 +16,7 @@ from seek_sync.ats.onderwijsregio import OnderwijsregioTarget
 from seek_sync.ats.onderwijsregio_api import OnderwijsregioClient
 from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind, TargetMap
 from seek_sync.http import RetryPolicy
+from seek_sync.http.clients import async_client
 from seek_sync.settings import Settings
 
 
@@ -49,7 +50,7 @@ class AtsTargets:
         timeout = httpx.Timeout(
             settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
         )
-        async with httpx.AsyncClient(timeout=timeout) as http:
+        async with async_client(timeout) as http:
             yield cls(settings, target_map, http, blobs)
 
     def for_hirer(self, hirer_id: str) -> AtsTarget | None:

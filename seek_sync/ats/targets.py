@@ -1,7 +1,8 @@
 """The hirer → ATS target map (a YAML file): which ATS each SEEK hirer's files go to.
 
-Credentials are never in the file: it names the environment variables that hold them, read when a
-target is built. A hirer that is not in the map is reported as unmapped, never guessed.
+Credentials are never in the file: it names the environment variables that hold them (or, with
+`SEEK_SYNC_SECRETS_DIR`, the files of those names there), read when a target is built. A hirer
+that is not in the map is reported as unmapped, never guessed.
 
 ```yaml
 hirers:
@@ -15,17 +16,20 @@ hirers:
     integration_id: "greenhouse:AbC123"
     jobs: {"REQ-2026-0417": "8KbZqJ2mXv9Lp4Rt6Yw3Nc1D"}   # seekHirerJobReference -> Kombo job id
     default_job_id: null
+    attachments: on_demand   # keep none of this hirer's documents (default: stored)
 ```
 """
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from seek_sync.settings import secret_value
 
 
 class TargetKind(StrEnum):
@@ -57,11 +61,14 @@ class HirerTarget(BaseModel):
     integration_id: str | None = None
     jobs: dict[str, str] = Field(default_factory=dict)
     default_job_id: str | None = None
+    # `stored`: files downloaded when the application arrives and kept (until retention);
+    # `on_demand`: none of the hirer's documents is stored, each push fetches the file from SEEK.
+    attachments: Literal["stored", "on_demand"] = "stored"
 
     def secret(self, env_name: str | None) -> SecretStr:
         if not env_name:
             raise TargetConfigError(f"{self.target} target needs a credential variable name")
-        value = os.environ.get(env_name)
+        value = secret_value(env_name)  # the environment, else SEEK_SYNC_SECRETS_DIR
         if not value:
             raise TargetConfigError(f"environment variable {env_name} is not set")
         return SecretStr(value)
@@ -88,6 +95,10 @@ class TargetMap(BaseModel):
             return self.hirers[hirer_id]
         except KeyError:
             raise UnmappedHirerError(hirer_id) from None
+
+    def on_demand(self) -> frozenset[str]:
+        """The hirers whose documents are never stored (`attachments: on_demand`)."""
+        return frozenset(h for h, t in self.hirers.items() if t.attachments == "on_demand")
 
     @classmethod
     def load(cls, path: Path) -> TargetMap:

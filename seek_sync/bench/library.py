@@ -12,22 +12,27 @@ import sys
 from pathlib import Path
 
 from seek_sync.ats.targets import TargetMap
+from seek_sync.backend import open_blobs, open_inbox, open_warehouse
 from seek_sync.pipeline.hirer_run import HirerRunner
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.pipeline.stores import Stores
 from seek_sync.poller import poll
-from seek_sync.runstate.inbox import Inbox
-from seek_sync.settings import load_settings
-from seek_sync.store.blobs import BlobStore
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.settings import Settings, load_settings
+
+
+def open_stores(settings: Settings) -> tuple[Stores, TargetMap | None]:
+    """What a run step opens: the stores (blobs refused for hirers on demand) and the targets."""
+    path = settings.hirer_targets_path
+    targets = TargetMap.load(Path(path)) if path else None
+    refused = targets.on_demand() if targets else frozenset()
+    blobs = open_blobs(settings, refused=refused)
+    return Stores(open_inbox(settings), open_warehouse(settings), blobs), targets
 
 
 async def run_forever(interval_seconds: float) -> None:
     settings = load_settings()
-    inbox = Inbox(settings.inbox_path)
-    stores = Stores(inbox, Warehouse(settings.warehouse_path), BlobStore(settings.blob_url))
-    path = settings.hirer_targets_path
-    targets = TargetMap.load(Path(path)) if path else None
+    stores, targets = open_stores(settings)
+    inbox = stores.inbox
     async with HirerRunner.open(settings, stores, targets) as runner:
         while True:
             await poll(runner.seek, inbox, budget_seconds=settings.sensor_poll_budget_seconds)

@@ -22,27 +22,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import dagster as dg
-
+from seek_sync.backend import open_inbox
+from seek_sync.bench.isolation import own_state
+from seek_sync.bench.memory import peak_rss_mb, rss_mb
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import MODE_ENV, CommandProgress
 from seek_sync.runstate.inbox import Inbox
 from seek_sync.runstate.journal import Journal
 from seek_sync.runstate.ledger import Ledger
+from seek_sync.settings import HomeFields, load
 
 IDLE_LINE = "runs: 0 ok, 0 failed"
-
-
-def peak_rss_mb(pid: int) -> float:
-    """VmHWM (peak resident set) of a live process, in MiB; 0 once it is gone."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 @dataclass
@@ -51,6 +42,8 @@ class PathResult:
     applications: int = 0
     peak_rss_mb: float = 0.0
     sandbox_peak_rss_mb: float = 0.0
+    sandbox_start_rss_mb: float = 0.0  # once its world is built, before the path starts
+    sandbox_received_bytes: int = 0  # file bytes its ATS fakes took in
     counts: dict[str, int] = field(default_factory=dict)
     runs: int | None = None
     idle_tick_s: float | None = None
@@ -127,7 +120,14 @@ def fake_counts(stack: ProcessStack) -> dict[str, int]:
 
 
 def _inbox(stack: ProcessStack) -> Inbox:
-    return Inbox(Path(stack.env["SEEK_SYNC_HOME"]) / "inbox.sqlite3")
+    """The inbox of the stack's processes (their settings, not this process's)."""
+    fields = {
+        name.removeprefix("SEEK_SYNC_").lower(): value
+        for name, value in stack.env.items()
+        if name.startswith("SEEK_SYNC_")
+        and name.removeprefix("SEEK_SYNC_").lower() in HomeFields.model_fields
+    }
+    return open_inbox(load(HomeFields, **fields))
 
 
 def _inbox_events(stack: ProcessStack) -> int:
@@ -164,6 +164,7 @@ def _wait(
         result.sandbox_peak_rss_mb = max(result.sandbox_peak_rss_mb, peak_rss_mb(sandbox_pid))
         time.sleep(0.2)
     result.peak_rss_mb = max(result.peak_rss_mb, peak_rss_mb(process.pid))
+    result.sandbox_peak_rss_mb = max(result.sandbox_peak_rss_mb, peak_rss_mb(sandbox_pid))
 
 
 def measure(
@@ -177,7 +178,7 @@ def measure(
 ) -> PathResult:
     result, progress = PathResult(), progress or CommandProgress(mode="plain")
     progress.step(f"{kind}: starting its sandbox and receiver")
-    with process_stack(home, *world) as stack:
+    with own_state(kind) as isolated, process_stack(home, *world, extra_env=isolated) as stack:
         log = open(home / f"{kind}.out", "w+")  # noqa: SIM115 - read back after the process ends
         if kind == "library":
             command = [sys.executable, "-m", "seek_sync.bench.library", str(interval)]
@@ -192,6 +193,7 @@ def measure(
                 str(interval),
             ]
         known = _hirers_with_applications(stack)
+        result.sandbox_start_rss_mb = rss_mb(stack.sandbox.pid)
         progress.step(f"{kind}: running until settled at the fakes")
         started = time.perf_counter()
         process = subprocess.Popen(
@@ -235,13 +237,14 @@ def measure(
             err=True,
         )
         result.counts = fake_counts(stack)
+        result.sandbox_received_bytes = stack.admin("GET", "/_sandbox/summary")["received_bytes"]
         progress.line(f"{kind}: at the fakes {result.counts}", err=True)
         if kind == "dagster":
             progress.step(f"{kind}: a one-shot `seek-sync sync` (a cron tick)")
             log.seek(0)
             result.idle_tick_s = _idle_tick(log.read())
             result.cron_tick_s = _cron_tick(stack)
-            with dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"]) as instance:
+            with stack.instance() as instance:
                 result.runs = instance.get_runs_count()
         log.close()
     return result
@@ -297,7 +300,14 @@ def run_bench(
             max(library.sandbox_peak_rss_mb, dagster.sandbox_peak_rss_mb), 1
         ),
         "counts_identical": library.counts == dagster.counts,
+        "sandbox_rss_growth_per_received_byte": max(map(_growth, (library, dagster))),
     }
+
+
+def _growth(path: PathResult) -> float:
+    """How much the sandbox's peak resident set grew over its start, per file byte received."""
+    grown = max(0.0, path.sandbox_peak_rss_mb - path.sandbox_start_rss_mb) * 1024 * 1024
+    return round(grown / max(1, path.sandbox_received_bytes), 4)
 
 
 def main_json(result: dict[str, Any]) -> str:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from seek_sync.ats import callbacks as callback_bodies
 from seek_sync.ats.base import (
-    NOT_SENT,
     WAITING,
     AtsCandidate,
     AtsFile,
@@ -22,14 +22,19 @@ from seek_sync.ats.base import (
     CallbackResult,
 )
 from seek_sync.file_policy import refusal
+from seek_sync.pipeline.ats_callbacks import callbacks_for, waiting_keys
 from seek_sync.pipeline.ats_state import (
     AtsState,
     Creates,
     Progress,
     claimed_ids,
+    stage_reports,
 )
+from seek_sync.pipeline.files import ON_DEMAND, mode
+from seek_sync.pipeline.on_demand import KEY_PREFIX, OnDemand
 from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
+from seek_sync.runstate.create_claims import CreateClaims
 from seek_sync.seek.models import CandidateProfile
 from seek_sync.seek.sniff import HEAD_BYTES
 from seek_sync.store.blobs import BlobStore
@@ -53,7 +58,7 @@ def ats_candidate(hirer_id: str, row: dict[str, Any]) -> AtsCandidate:
     )
 
 
-def ats_file(blobs: BlobStore, hirer_id: str, row: dict[str, Any]) -> AtsFile:
+def ats_file(hirer_id: str, row: dict[str, Any], blob_key: str) -> AtsFile:
     return AtsFile(
         attachment_id=row["attachment_id"],
         hirer_id=hirer_id,
@@ -63,15 +68,20 @@ def ats_file(blobs: BlobStore, hirer_id: str, row: dict[str, Any]) -> AtsFile:
         content_type=row["content_type"],
         size=int(row["bytes"]),
         sha256=row["sha256"],
-        blob_key=blobs.key_for(hirer_id, row["sha256"]),
+        blob_key=blob_key,
     )
 
 
 def load_work(
-    warehouse: Reader, blobs: BlobStore, hirer_id: str, state: AtsState
+    warehouse: Reader,
+    blobs: BlobStore,
+    hirer_id: str,
+    state: AtsState,
+    on_demand: OnDemand | None = None,
 ) -> dict[str, list[tuple[AtsCandidate, list[AtsFile]]]]:
-    """SEEK candidate -> its applications (oldest first) with a stored file not yet confirmed or
-    rejected, each with all its stored files; settled applications cost no profile parsing."""
+    """SEEK candidate -> its applications (oldest first) with a file (stored, or known on
+    demand) not yet confirmed or rejected, each with all its files; settled applications cost
+    no profile parsing."""
     profiles = records_of(
         warehouse.query(
             "SELECT profile_id, candidate_id, job_reference, raw_json FROM candidate_profiles "
@@ -81,17 +91,24 @@ def load_work(
     )
     files = records_of(
         warehouse.query(
-            "SELECT m.attachment_id, m.profile_id, m.role, f.safe_filename, f.bytes, f.sha256, "
-            "f.sniffed_type, "
+            "SELECT m.attachment_id, m.profile_id, m.role, m.url, f.safe_filename, f.bytes, "
+            "f.sha256, f.sniffed_type, f.status, "
             "COALESCE(f.sniffed_type, f.declared_type, 'application/octet-stream') AS content_type "
             "FROM attachment_manifest m JOIN attachment_files f USING (attachment_id) "
-            "WHERE m.hirer_id = ? AND f.status = 'stored' ORDER BY m.attachment_id",
+            f"WHERE m.hirer_id = ? AND f.status IN ('stored', '{ON_DEMAND}') "
+            "ORDER BY m.attachment_id",
             [hirer_id],
         )
     )
     by_profile: dict[str, list[AtsFile]] = {}
     for row in files:
-        file = ats_file(blobs, hirer_id, row)
+        if row["status"] != ON_DEMAND:
+            key = blobs.key_for(hirer_id, row["sha256"])
+        elif on_demand is not None:
+            key = on_demand.register(state, row)
+        else:
+            continue  # on demand, with no SEEK client here to fetch it
+        file = ats_file(hirer_id, row, key)
         if not state.settled(file.attachment_id):
             state.sniffed[file.attachment_id] = row["sniffed_type"]
         by_profile.setdefault(row["profile_id"], []).append(file)
@@ -113,8 +130,8 @@ def apply_file_policy(
     for applications in work:
         for _, files in applications:
             for file in list(files):
-                if file.attachment_id not in state.sniffed:
-                    continue
+                if file.attachment_id not in state.sniffed or file.blob_key.startswith(KEY_PREFIX):
+                    continue  # settled; or on demand: checked from SEEK's bytes at push time
                 try:
                     with blobs.open(file.blob_key) as handle:
                         head = handle.read(HEAD_BYTES)
@@ -133,18 +150,22 @@ async def _one_candidate(
     callbacks: Sequence[CallbackResult],
     progress: Progress,
     creates: Creates,
+    on_demand: OnDemand | None,
 ) -> None:
     for candidate, files in applications:
         known = state.candidates.get(candidate.seek_candidate_id)
         if known is not None and known.state == "exists":
-            await _one_application(target, state, candidate, files, callbacks, progress)
+            creates.exists(target.kind, candidate)  # settled elsewhere: its claim goes back
+            await _one_application(target, state, candidate, files, callbacks, progress, on_demand)
             continue
         # No ATS record yet (or a create failed or in flight): one create per person at a time,
         # across the hirers sharing the tenant.
         async with creates.locks[creates.key(target.kind, candidate)]:
             if creates.waits(target.kind, candidate):
                 return  # another hirer's create for this person is in flight: next run
-            await _one_application(target, state, candidate, files, callbacks, progress)
+            if not await asyncio.to_thread(creates.claim, target.kind, candidate):
+                return  # a hirer of another process claimed this person's create: next run
+            await _one_application(target, state, candidate, files, callbacks, progress, on_demand)
             if state.candidates[candidate.seek_candidate_id].state == "pending_create":
                 creates.started(target.kind, candidate)
             else:
@@ -158,8 +179,10 @@ async def _one_application(
     files: list[AtsFile],
     callbacks: Sequence[CallbackResult],
     progress: Progress,
+    on_demand: OnDemand | None,
 ) -> None:
-    """Reconcile what is waiting, then push: one application's conversation with the ATS."""
+    """Reconcile what is waiting, then push: one application's conversation with the ATS
+    (files on demand fetched from SEEK first, and let go once the push returned)."""
     current = state.candidates.get(candidate.seek_candidate_id)
     uploads = {
         f.attachment_id: state.uploads[f.attachment_id]
@@ -167,11 +190,19 @@ async def _one_application(
         if f.attachment_id in state.uploads
     }
     waiting = any(u.state in WAITING for u in uploads.values())
-    if current is not None and (waiting or current.state == "pending_create"):
-        result = await target.reconcile(candidate, files, current, uploads, callbacks)
-        current = result.candidate
-        uploads.update({u.attachment_id: u for u in result.uploads})
-    result = await target.push(candidate, files, current, uploads)
+    try:
+        if on_demand is not None:
+            await on_demand.prepare(target, state, files, uploads, progress.journal)
+        if current is not None and (waiting or current.state == "pending_create"):
+            result = await target.reconcile(candidate, files, current, uploads, callbacks)
+            current = result.candidate
+            uploads.update({u.attachment_id: u for u in result.uploads})
+            if on_demand is not None:  # what the reconcile put back to send
+                await on_demand.prepare(target, state, files, uploads, progress.journal)
+        result = await target.push(candidate, files, current, uploads)
+    finally:
+        if on_demand is not None:
+            on_demand.release(files)
     state.candidates[candidate.seek_candidate_id] = result.candidate
     state.uploads.update({u.attachment_id: u for u in result.uploads})
     progress.record(candidate.seek_candidate_id, files)
@@ -200,20 +231,25 @@ async def sync_ats(
     concurrency: int = 8,
     limit: int | None = None,
     read_back_all: bool = False,
+    on_demand: OnDemand | None = None,
+    callback_wait: float = 0.0,
 ) -> tuple[dict[str, tuple[StageReport, StageReport]], dict[str, str]]:
     """Push each hirer's applications with unsettled files (at most `limit` per hirer) to its
     target, journaling each application's records as its calls return (`read_back_all`: read
-    back every accepted upload, not only those past the confirm wait). Returns per hirer the
-    candidates' and uploads' reports, and the hirers whose push failed (with the reason)."""
+    back every accepted upload, not only those past the confirm wait; `callback_wait`: seconds
+    to wait for the callbacks of the sends left waiting, applied in this run: `ats_callbacks`).
+    Returns per hirer the candidates' and uploads' reports, and the hirers whose push failed
+    (with the reason)."""
     states: dict[str, AtsState] = {}
     work: dict[str, list[list[tuple[AtsCandidate, list[AtsFile]]]]] = {}
     left: dict[str, int] = {}
     with stores.warehouse.session() as db:  # every hirer's records in one short read
         kinds = {t.kind for t in targets.values()}
         creates, claimed = Creates.load(db, kinds), claimed_ids(db, kinds)
+        creates.use_claims(CreateClaims(stores.inbox), list(targets), db)
         for hirer_id, target in targets.items():
             states[hirer_id] = AtsState(db, target.kind, hirer_id)
-            found = load_work(db, stores.blobs, hirer_id, states[hirer_id])
+            found = load_work(db, stores.blobs, hirer_id, states[hirer_id], on_demand)
             work[hirer_id], left[hirer_id] = _capped(found, limit)
     for hirer_id, state in states.items():  # blobs are read with the warehouse let go
         apply_file_policy(stores.blobs, state, work[hirer_id])
@@ -229,51 +265,44 @@ async def sync_ats(
         stored = await asyncio.to_thread(stores.inbox.callbacks_for_hirer, hirer_id, target.kind)
         callbacks = callback_bodies.results([c.raw for c in stored])
 
-        async def bounded(applications: list[tuple[AtsCandidate, list[AtsFile]]]) -> None:
+        async def bounded(
+            applications: list[tuple[AtsCandidate, list[AtsFile]]],
+            callbacks: Sequence[CallbackResult],
+        ) -> None:
             async with gate:
-                await _one_candidate(target, state, applications, callbacks, progress, creates)
+                await _one_candidate(
+                    target, state, applications, callbacks, progress, creates, on_demand
+                )
 
+        earlier = set().union(*(waiting_keys(state, a) for a in work[hirer_id]))
+        applied: set[str] = set()
         try:
-            await asyncio.gather(*(bounded(apps) for apps in work[hirer_id]))
+            await asyncio.gather(*(bounded(apps, callbacks) for apps in work[hirer_id]))
+            deadline = time.monotonic() + callback_wait
+            # The sends this run left waiting: their callbacks, applied in this run if they come
+            # in time (a send of an earlier run is not waited for: its callback may be lost).
+            while waiting := [a for a in work[hirer_id] if waiting_keys(state, a)]:
+                keys = set().union(*(waiting_keys(state, a) for a in waiting))
+                left = deadline - time.monotonic()
+                if left <= 0 or not keys - earlier:
+                    break
+                results = await callbacks_for(
+                    stores.inbox, hirer_id, target.kind, keys - earlier, left
+                )
+                came = keys & {r.idempotency_key for r in results} - applied
+                if not came:
+                    break
+                applied |= came  # each callback gets one more pass, however it ends
+                again = [a for a in waiting if waiting_keys(state, a) & came]
+                await asyncio.gather(*(bounded(apps, results) for apps in again))
         except Exception as failure:  # one hirer's ATS failing never stops the others
             errors[hirer_id] = f"{type(failure).__name__}: {failure}"[:500]
 
     await asyncio.gather(*(push(h, t) for h, t in targets.items()))
     stores.merge()
-    reports = {h: _reports(states[h], t.kind, h) for h, t in targets.items()}
+    creates.release_settled()  # settled creates are in the warehouse now: others find them
+    reports = {h: stage_reports(states[h], t.kind, h, mode(stores, h)) for h, t in targets.items()}
     for hirer_id, count in left.items():
         if count:
             reports[hirer_id][1].notes.append(f"{count} application(s) left for the next run (cap)")
     return reports, errors
-
-
-def _reason(record: dict[str, Any]) -> tuple[str, str] | None:
-    """(state, reason) of an upload not sent or given up; None for any other."""
-    if record.get("state") not in NOT_SENT:
-        return None
-    return str(record["state"]), str(record.get("last_error") or "no reason recorded")[:200]
-
-
-def _reports(state: AtsState, target: str, hirer_id: str) -> tuple[StageReport, StageReport]:
-    reports = StageReport("ats_candidates", hirer_id), StageReport("ats_uploads", hirer_id)
-    for report, records, before in (
-        (reports[0], state.candidates, state.candidates_before),
-        (reports[1], state.uploads, state.uploads_before),
-    ):
-        for key, record in records.items():
-            dumped = record.model_dump()
-            reason = _reason(dumped)
-            if reason:
-                report.reasons[reason] += 1
-            if before.get(key) == dumped:
-                report.unchanged += 1
-                continue
-            report.states[str(dumped["state"])] += 1  # this pass; `describe` adds the totals
-            if reason and (before.get(key) or {}).get("state") != dumped["state"]:
-                report.new_reasons[reason] += 1
-            if key in before:
-                report.updated += 1
-            else:
-                report.new += 1
-            report.add_preview({"id": key, "target": target, "state": dumped["state"]})
-    return reports

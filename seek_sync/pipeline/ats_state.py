@@ -7,10 +7,21 @@ import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from seek_sync.ats.base import SETTLED, AtsCandidate, AtsFile, CandidateRecord, UploadRecord
+from seek_sync.ats.base import (
+    NOT_SENT,
+    SETTLED,
+    AtsCandidate,
+    AtsFile,
+    CandidateRecord,
+    UploadRecord,
+)
+from seek_sync.pipeline.report import StageReport
 from seek_sync.pipeline.stores import Stores
-from seek_sync.store.warehouse import Reader, records_of
+from seek_sync.runstate.create_claims import CreateClaims
+from seek_sync.store.sql import json_text
+from seek_sync.store.warehouse import IN_LIST, Reader, records_of
 
 
 class AtsState:
@@ -76,12 +87,21 @@ class Progress:
         self.journal(self.state.candidates[seek_candidate_id], uploads)
 
 
+EMAIL = "$.candidate.person.communication.email[0].address"
+
 IN_FLIGHT_SQL = """
-SELECT DISTINCT lower(json_extract_string(p.raw_json,
-       '$.candidate.person.communication.email[0].address')) AS email, c.hirer_id
+SELECT DISTINCT lower({email}) AS email, c.hirer_id
 FROM ats_candidates c JOIN candidate_profiles p
   ON c.hirer_id = p.hirer_id AND c.seek_candidate_id = COALESCE(p.candidate_id, p.profile_id)
 WHERE c.target = ? AND c.state = 'pending_create'
+"""
+
+# The persons whose candidate exists (a create settled and merged) for hirers holding claims.
+SETTLED_SQL = """
+SELECT c.target, c.hirer_id, c.seek_candidate_id, {email} AS email
+FROM ats_candidates c JOIN candidate_profiles p
+  ON c.hirer_id = p.hirer_id AND c.seek_candidate_id = COALESCE(p.candidate_id, p.profile_id)
+WHERE c.state = 'exists' AND c.hirer_id IN {hirers}
 """
 
 
@@ -91,17 +111,23 @@ class Creates:
     Hirers may share one ATS tenant (a region's school boards in one Onderwijsregio), where the
     same person must be one candidate. A person's application for a hirer whose own create is not
     the one in flight waits while another hirer's create for the same email is (its find-by-email
-    could not see it yet), and two hirers never create the same email at once."""
+    could not see it yet), and two hirers never create the same email at once. Across processes
+    the claim of each create is taken in the inbox database before the call (`claims`), since
+    another process's create shows in the warehouse only after its merge."""
 
     def __init__(self, in_flight: dict[str, dict[str, set[str]]]) -> None:
         self.in_flight = in_flight  # kind -> email -> hirers whose create is in flight
         self.locks: defaultdict[tuple[str, str], asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.claims: CreateClaims | None = None
+        self.held: set[tuple[str, str, str]] = set()  # claims the run's hirers held at its start
+        self.settled: list[tuple[str, str, str]] = []  # claims to give back after the merge
 
     @classmethod
     def load(cls, db: Reader, kinds: set[str]) -> Creates:
         found: dict[str, dict[str, set[str]]] = {}
         for kind in kinds:
-            rows = db.query(IN_FLIGHT_SQL, [kind]).dropna().itertuples(index=False)
+            sql = IN_FLIGHT_SQL.format(email=json_text(db.dialect, "p.raw_json", EMAIL))
+            rows = db.query(sql, [kind]).dropna().itertuples(index=False)
             for email, hirer_id in rows:
                 found.setdefault(kind, {}).setdefault(str(email), set()).add(str(hirer_id))
         return cls(found)
@@ -121,6 +147,44 @@ class Creates:
 
     def ended(self, kind: str, candidate: AtsCandidate) -> None:
         self._hirers(kind, candidate).discard(candidate.hirer_id)
+        self.settled.append((kind, self.key(kind, candidate)[1], candidate.hirer_id))
+
+    def use_claims(self, claims: CreateClaims, hirer_ids: list[str], db: Reader) -> None:
+        """Claims the run's hirers hold; those whose create already settled into the warehouse
+        go back at once. A run that died after merging its creates (or whose journal another
+        run merged) gave none back, and the hirer's later runs skip its settled applications:
+        without this its claims would hold the tenant's other hirers off for the claims' TTL."""
+        self.claims, self.held = claims, claims.held_by(hirer_ids)
+        holders = sorted({hirer for _, _, hirer in self.held})
+        if not holders:
+            return
+        sql = SETTLED_SQL.format(email=json_text(db.dialect, "p.raw_json", EMAIL), hirers=IN_LIST)
+        settled = []
+        for kind, hirer_id, candidate_id, email in db.query(sql, [holders]).itertuples(index=False):
+            person = (email if isinstance(email, str) else f"no-email:{candidate_id}").casefold()
+            if claims.holds(self.held, kind, person, hirer_id):
+                settled.append((kind, person, hirer_id))
+        claims.release(settled)
+        self.held -= {(*claims.keys(kind, person), hirer) for kind, person, hirer in settled}
+
+    def exists(self, kind: str, candidate: AtsCandidate) -> None:
+        """The candidate exists in the ATS: a claim its hirer still holds for it goes back."""
+        person = self.key(kind, candidate)[1]
+        if self.claims and self.claims.holds(self.held, kind, person, candidate.hirer_id):
+            self.settled.append((kind, person, candidate.hirer_id))
+
+    def claim(self, kind: str, candidate: AtsCandidate) -> bool:
+        """Take the database claim of this person's create for the candidate's hirer (False: a
+        hirer of another process holds it)."""
+        if self.claims is None:
+            return True
+        return self.claims.take(kind, self.key(kind, candidate)[1], candidate.hirer_id)
+
+    def release_settled(self) -> None:
+        """Give back the claims of creates that settled, once their records are merged."""
+        if self.claims is not None:
+            self.claims.release(self.settled)
+        self.settled = []
 
 
 CLAIMED_SQL = """
@@ -136,3 +200,41 @@ def claimed_ids(db: Reader, kinds: set[str]) -> dict[str, dict[str, str]]:
         rows = db.query(CLAIMED_SQL, [kind]).itertuples(index=False)
         claims[kind] = {str(ats_id): str(ours) for ats_id, ours in rows}
     return claims
+
+
+def _reason(record: dict[str, Any]) -> tuple[str, str] | None:
+    """(state, reason) of an upload not sent or given up; None for any other."""
+    if record.get("state") not in NOT_SENT:
+        return None
+    return str(record["state"]), str(record.get("last_error") or "no reason recorded")[:200]
+
+
+def stage_reports(
+    state: AtsState, target: str, hirer_id: str, attachments: str
+) -> tuple[StageReport, StageReport]:
+    """The candidates' and uploads' reports of one hirer's pass (`attachments`: its mode)."""
+    reports = (
+        StageReport("ats_candidates", hirer_id),
+        StageReport("ats_uploads", hirer_id, attachments=attachments),
+    )
+    for report, records, before in (
+        (reports[0], state.candidates, state.candidates_before),
+        (reports[1], state.uploads, state.uploads_before),
+    ):
+        for key, record in records.items():
+            dumped = record.model_dump()
+            reason = _reason(dumped)
+            if reason:
+                report.reasons[reason] += 1
+            if before.get(key) == dumped:
+                report.unchanged += 1
+                continue
+            report.states[str(dumped["state"])] += 1  # this pass; `describe` adds the totals
+            if reason and (before.get(key) or {}).get("state") != dumped["state"]:
+                report.new_reasons[reason] += 1
+            if key in before:
+                report.updated += 1
+            else:
+                report.new += 1
+            report.add_preview({"id": key, "target": target, "state": dumped["state"]})
+    return reports

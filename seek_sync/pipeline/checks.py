@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 import pandas as pd
 
 from seek_sync.ats.base import NOT_SENT, SETTLED
-from seek_sync.store.blobs import BlobStore, hirer_prefix
+from seek_sync.pipeline.refusals import final_refusal
+from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Reader, in_hirers, sql_literals
 
 FAILING_AFTER = 3  # consecutive failed passes before a hirer is flagged as failing
@@ -52,7 +53,8 @@ def files_accounted_for(db: Reader, hirer_ids: Sequence[str]) -> dict[str, Check
         f"WHERE {in_hirers('m.hirer_id')}",
         [list(hirer_ids)],
     )
-    missing = frame["status"].isna() | ((frame["status"] != "stored") & frame["error"].isna())
+    known = frame["status"].isin(["stored", "on_demand"])  # a file, or its facts (on demand)
+    missing = frame["status"].isna() | (~known & frame["error"].isna())
     return _per_hirer(frame, hirer_ids, missing, "status")
 
 
@@ -84,15 +86,13 @@ def blobs_match(
     for hirer_id in hirer_ids:
         bad: list[str] = []
         counts = {"checked": 0, "wrong_hash": 0, "missing_blob": 0, "other_hirer_prefix": 0}
-        own = blobs.uri(hirer_prefix(hirer_id)) + "/"
         mine = frame[frame["hirer_id"] == hirer_id]
-        for attachment_id, sha256, uri in mine[["attachment_id", "sha256", "blob_uri"]].itertuples(
+        for attachment_id, sha256, key in mine[["attachment_id", "sha256", "blob_uri"]].itertuples(
             index=False
         ):
             counts["checked"] += 1
             problem = None
-            key = str(uri)[len(blobs.url) + 1 :]
-            if not str(uri).startswith(own):
+            if not blobs.is_hirers(hirer_id, str(key)):
                 problem = "other_hirer_prefix"
             elif not blobs.exists(key):
                 problem = "missing_blob"
@@ -119,7 +119,7 @@ def unsettled_uploads(
         "SELECT f.hirer_id, f.attachment_id, COALESCE(u.state, 'not_pushed') AS state, "
         "f.downloaded_at AS since FROM attachment_files f "
         "LEFT JOIN ats_uploads u ON u.attachment_id = f.attachment_id "
-        f"WHERE {in_hirers('f.hirer_id')} AND f.status = 'stored' AND NOT EXISTS ("
+        f"WHERE {in_hirers('f.hirer_id')} AND f.status IN ('stored', 'on_demand') AND NOT EXISTS ("
         "SELECT 1 FROM ats_uploads d WHERE d.attachment_id = f.attachment_id "
         f"AND d.state IN ({_SETTLED})) ORDER BY since",
         [list(hirer_ids)],
@@ -146,22 +146,46 @@ def unsettled_uploads(
 
 
 def not_sent(db: Reader, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
-    """Uploads `rejected` (never sent) or `failed` (given up), counted by state and reason."""
+    """Uploads `rejected` (never sent) or `failed` (given up), counted by state and reason; only
+    those that need a person fail: a refusal final by design (`refusals.py`) is counted, not
+    failing (measure `final_by_design`)."""
     frame = db.query(
         "SELECT hirer_id, attachment_id, state, COALESCE(last_error, 'no reason recorded') AS "
         f"reason FROM ats_uploads WHERE {in_hirers()} AND state IN ({_NOT_SENT}) "
         "ORDER BY attachment_id",
         [list(hirer_ids)],
     )
+    kinds = [final_refusal(s, r) for s, r in zip(frame["state"], frame["reason"], strict=True)]
+    final = pd.Series([k is not None for k in kinds], index=frame.index, dtype=bool)
+    label = pd.Series([f" ({k}, final)" if k else "" for k in kinds], index=frame.index, dtype=str)
     out = {}
     for hirer_id in hirer_ids:
-        mine = frame[frame["hirer_id"] == hirer_id]
-        keys = mine["state"] + ": " + mine["reason"].str.slice(0, 200)
+        mine = frame["hirer_id"] == hirer_id
+        keys = frame["state"][mine] + label[mine] + ": " + frame["reason"][mine].str.slice(0, 200)
         counts = {str(k): int(n) for k, n in keys.value_counts().items()}
-        out[hirer_id] = CheckOutcome(mine.empty, len(mine), counts, list(mine["attachment_id"][:5]))
+        needs = frame[mine & ~final]
+        out[hirer_id] = CheckOutcome(
+            needs.empty,
+            len(needs),
+            counts,
+            list(needs["attachment_id"][:5]),
+            {"final_by_design": float((mine & final).sum())},
+        )
     return out
 
 
 def keeps_failing(failures: int, at_least: int = FAILING_AFTER) -> CheckOutcome:
     """The hirer's last passes failed, or left items failing, `at_least` times in a row."""
     return CheckOutcome(failures < at_least, int(failures >= at_least), {"failures": failures})
+
+
+def no_blobs_on_demand(blobs: BlobStore, hirer_ids: Sequence[str]) -> dict[str, CheckOutcome]:
+    """A hirer on demand holds no blob at all (temporary ones included); stored hirers pass."""
+    out = {}
+    for hirer_id in hirer_ids:
+        on_demand = hirer_id in blobs.refused
+        held = blobs.holds(hirer_id) if on_demand else 0
+        out[hirer_id] = CheckOutcome(
+            held == 0, held, {"on_demand": int(on_demand), "blobs": held}, []
+        )
+    return out

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from seek_sync.ats.factory import AtsTargets
 from seek_sync.ats.targets import TargetMap
+from seek_sync.pipeline.on_demand import OnDemand, OnDemandSource
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.settings import Settings
@@ -18,6 +19,7 @@ from seek_sync.store.signed_urls import SignedBlobSource
 class Clients:
     seek: SeekClient  # one HTTP pool and one partner token for the process
     targets: AtsTargets  # one ATS HTTP client; stored files read directly or by signed URL
+    on_demand: OnDemand  # files of hirers on demand: fetched from SEEK, or as proxy URLs
 
 
 @asynccontextmanager
@@ -32,8 +34,10 @@ async def open_clients(
         secret=secret.get_secret_value().encode() if secret else None,
         ttl=settings.signed_url_ttl_seconds,
     )
+    source = OnDemandSource(blobs, settings)
     async with (
         http_client(settings) as seek_http,
-        AtsTargets.open(settings, target_map, blobs) as ats,
+        AtsTargets.open(settings, target_map, source) as ats,
     ):
-        yield Clients(SeekClient(seek_http, settings), ats)
+        seek = SeekClient(seek_http, settings)
+        yield Clients(seek, ats, OnDemand(source, seek))

@@ -10,11 +10,12 @@ hirer in the ledger (consumed input, what is still owed, when it is due). No Dag
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from seek_sync.ats.targets import TargetMap
+from seek_sync.db.database import Tx
 from seek_sync.pipeline.ats_push import sync_ats
 from seek_sync.pipeline.clients import Clients, open_clients
 from seek_sync.pipeline.events import sync_events
@@ -48,7 +49,7 @@ class HirerRunner:
 
     def __init__(self, settings: Settings, stores: Stores, clients: Clients) -> None:
         self.settings, self.stores = settings, stores
-        self.seek, self.targets = clients.seek, clients.targets
+        self.seek, self.targets, self.on_demand = clients.seek, clients.targets, clients.on_demand
         self.ledger = Ledger(stores.inbox)
         self.leases = leases_for(settings, stores.inbox)
         self.backoff = Backoff(settings.work_retry_base_seconds, settings.work_retry_max_seconds)
@@ -76,7 +77,13 @@ class HirerRunner:
         add(sync_manifest(stores.warehouse, hirer_ids))
         add(await sync_files(self.seek, stores, hirer_ids, limit=cap))
         targets = self.targets.for_hirers(hirer_ids)
-        pushed, errors = await sync_ats(targets, stores, limit=cap)
+        pushed, errors = await sync_ats(
+            targets,
+            stores,
+            limit=cap,
+            on_demand=self.on_demand,
+            callback_wait=self.settings.ats_callback_wait_seconds,
+        )
         for hirer_id, (candidates, uploads) in pushed.items():
             passes[hirer_id].reports += [candidates, uploads]
         for hirer_id, error in errors.items():
@@ -104,6 +111,11 @@ class HirerRunner:
             return [], skipped
         events = self.ledger.marks("events", claimed)
         callbacks = self.ledger.marks("callbacks", claimed)
+
+        def fence(conn: Tx, hirer_ids: Iterable[str]) -> None:
+            self.leases.fence(conn, run_id, hirer_ids)
+
+        self.stores.journal.fence = fence  # from here on, a write needs its hirer still held
         try:
             with self.leases.heartbeating(run_id):
                 self.stores.merge()  # whatever a dead run journaled, before anything else
@@ -123,7 +135,9 @@ class HirerRunner:
                         error=hirer_pass.error,
                         confirm_timeout=self.settings.ats_confirm_timeout_seconds,
                         backoff=self.backoff,
+                        fence=fence,
                     )
         finally:
+            self.stores.journal.fence = None
             self.leases.release(run_id)  # the owner row stays until the run has ended
         return list(passes.values()), skipped

@@ -43,6 +43,17 @@ def hirer_names(inbox: Inbox) -> dict[str, str]:
     return inbox.cursors(NAME)
 
 
+async def learn_names(client: SeekClient, inbox: Inbox) -> dict[str, str]:
+    """Every hirer SEEK relates us to, by name (one query), kept in the inbox; returns them."""
+    names = {
+        h.id.value: h.name
+        for h in await client.hiring_organizations(application_export_only=False)
+        if h.name
+    }
+    inbox.set_cursors({NAME + h: name for h, name in names.items()})
+    return names
+
+
 def removed_hirers(inbox: Inbox) -> set[str]:
     return {h for h, state in inbox.cursors(RELATIONSHIP).items() if state == REMOVED}
 

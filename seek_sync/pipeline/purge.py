@@ -1,5 +1,6 @@
 """A purge, start to end: the hirers it touches held (serialised with their runs), then
-tombstones, the warehouse rows (file rewritten), the inbox rows (file scrubbed) and the blobs.
+tombstones, the warehouse rows (the DuckDB file rewritten, or the PostgreSQL tables vacuumed
+full), the inbox rows (file scrubbed) and the blobs (local files or S3 objects).
 
 Run from a Dagster op (`jobs.purge`): only run steps open the warehouse.
 """
@@ -12,10 +13,8 @@ from dataclasses import dataclass, field
 
 from seek_sync.pipeline.stores import Stores
 from seek_sync.runstate.leases import Leases
-from seek_sync.runstate.processes import Holder
 from seek_sync.runstate.tombstones import bury, erase, scrub
 from seek_sync.store.purge import Found, Selector, delete, find
-from seek_sync.store.warehouse import Session
 
 
 class PurgeBlocked(RuntimeError):
@@ -37,7 +36,7 @@ class PurgeReport:
     warehouse_bytes: int = 0
 
 
-def _hold(
+def hold(
     leases: Leases,
     hirer_ids: list[str],
     owner: str,
@@ -45,7 +44,7 @@ def _hold(
     ended: Callable[[str], bool],
 ) -> None:
     """Claim every hirer for the purge, waiting while live runs hold them."""
-    deadline, me, left = time.monotonic() + wait_seconds, Holder.me(), list(hirer_ids)
+    deadline, me, left = time.monotonic() + wait_seconds, leases.me(), list(hirer_ids)
     while left:
         taken = set(leases.claim(left, owner, me, ended=ended))
         left = [h for h in left if h not in taken]
@@ -66,19 +65,21 @@ def purge(
     dry_run: bool = False,
     wait_seconds: float = 300.0,
     ended: Callable[[str], bool] = lambda _: False,
+    tombstones: bool = True,
 ) -> PurgeReport:
-    """Purge what `selector` names (or, `dry_run`, only count it and audit the count)."""
+    """Purge what `selector` names (or, `dry_run`, only count it and audit the count). Without
+    `tombstones` none are left (a re-applied purge: its tombstones exist, with their times)."""
     with stores.warehouse.session() as db:
         hirers = find(db, selector).hirer_ids
-    _hold(leases, hirers, owner, wait_seconds, ended)
+    hold(leases, hirers, owner, wait_seconds, ended)
     try:
         stores.merge()  # a dead run's journaled rows first, so they are purged too
         blob_bytes = 0
-        with stores.warehouse.exclusive(rewrite=not dry_run) as connection:
-            found = find(Session(connection), selector)
-            _hold(leases, [h for h in found.hirer_ids if h not in hirers], owner, 0.0, ended)
-            purge_id = delete(connection, found, reason=reason, dry_run=dry_run)
-            if not dry_run:  # before the inbox rows go: nothing arriving now is stored
+        with stores.warehouse.exclusive(rewrite=not dry_run) as db:
+            found = find(db, selector)
+            hold(leases, [h for h in found.hirer_ids if h not in hirers], owner, 0.0, ended)
+            purge_id = delete(db, found, reason=reason, dry_run=dry_run)
+            if tombstones and not dry_run:  # before the inbox rows go: nothing new is stored
                 _bury(stores, purge_id, found)
         found.counts.update(
             erase(
@@ -101,7 +102,7 @@ def purge(
             len(found.profile_ids),
             found.counts,
             blob_bytes,
-            stores.warehouse.path.stat().st_size,
+            stores.warehouse.size_bytes(),
         )
     finally:
         leases.release(owner)

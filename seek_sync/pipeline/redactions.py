@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from seek_sync.ats.factory import AtsTargets
 from seek_sync.pipeline.stores import Stores
 from seek_sync.seek.client import SeekClient
-from seek_sync.store.purge import IN_LIST
+from seek_sync.store.sql import IN_LIST
 
 DUE_SQL = """
 SELECT profile_id FROM candidate_profiles
@@ -25,14 +25,14 @@ ORDER BY COALESCE(checked_at, fetched_at), profile_id LIMIT ?
 """
 
 SENT_SQL = f"""
-SELECT u.hirer_id, c.ats_id, list(u.ats_attachment_id) AS ids
+SELECT u.hirer_id, c.ats_id, array_agg(u.ats_attachment_id) AS ids
 FROM ats_uploads u JOIN attachment_manifest m USING (attachment_id)
 JOIN candidate_profiles p USING (profile_id)
 JOIN ats_candidates c ON c.target = u.target AND c.hirer_id = u.hirer_id
   AND c.seek_candidate_id = COALESCE(p.candidate_id, p.profile_id)
 WHERE p.profile_id IN {IN_LIST} AND u.state = 'confirmed' AND u.ats_attachment_id IS NOT NULL
   AND c.ats_id IS NOT NULL
-GROUP BY ALL
+GROUP BY u.hirer_id, c.ats_id
 """
 
 
@@ -61,7 +61,7 @@ async def recheck(seek: SeekClient, stores: Stores, *, limit: int, every: timede
     still = [p for p, profile in read.items() if not profile.redacted]
     found.checked, found.errors = len(read), len(due) - len(read)
     with stores.warehouse.session() as db:
-        db.connection.execute(
+        db.execute(
             f"UPDATE candidate_profiles SET checked_at = ? WHERE profile_id IN {IN_LIST}",
             [now, still],
         )

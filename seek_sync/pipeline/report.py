@@ -39,6 +39,7 @@ class StageReport:
     new_reasons: Counter[tuple[str, str]] = field(default_factory=Counter)
     totals: Totals | None = None  # the hirer's current totals (`pipeline.totals.add_totals`)
     hirer_name: str | None = None  # as SEEK names the hirer (an organisation, not a person)
+    attachments: str | None = None  # the hirer's mode, `stored` or `on_demand` (file stages)
 
     @property
     def changed(self) -> bool:

@@ -16,7 +16,6 @@ from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.pipeline.purge import PurgeBlocked, purge
 from seek_sync.pipeline.stores import Stores
 from seek_sync.runstate.leases import Leases
-from seek_sync.runstate.processes import Holder
 from seek_sync.runstate.retention import trim
 from seek_sync.settings import RetentionFields
 from seek_sync.store.purge import Selector, find
@@ -119,7 +118,7 @@ class _Run:
 
     def claim(self, hirer_ids: Sequence[str]) -> list[str]:
         """The hirers no live run holds, now held by this run (the others are skipped)."""
-        taken = set(self.leases.claim(hirer_ids, self.owner, Holder.me(), ended=self.ended))
+        taken = set(self.leases.claim(hirer_ids, self.owner, self.leases.me(), ended=self.ended))
         skipped = [h for h in hirer_ids if h not in taken]
         self.report.skipped_hirers = sorted({*self.report.skipped_hirers, *skipped})
         return [h for h in hirer_ids if h in taken]

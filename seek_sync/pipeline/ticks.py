@@ -10,7 +10,7 @@ daemon's sensor) at the same moment hands out other hirers or none.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 from seek_sync.pipeline.hirers import removed_hirers
@@ -32,6 +32,7 @@ class RunPlan:
 class TickPlan:
     runs: list[RunPlan] = field(default_factory=list)
     new_hirers: list[str] = field(default_factory=list)  # due hirers not yet a partition
+    waiting: list[str] = field(default_factory=list)  # due, but without a key yet (no name)
     due: list[Due] = field(default_factory=list)
     held: list[str] = field(default_factory=list)  # due, but a live run holds them
     removed: list[str] = field(default_factory=list)  # with input, but no relationship
@@ -52,17 +53,27 @@ def plan_tick(
     max_runs: int,
     holder: Holder,
     now: float | None = None,
+    switched: Collection[str] = (),
+    unready: Callable[[list[str]], Collection[str]] = lambda _: (),
 ) -> TickPlan:
-    """Reserve the free due hirers for at most `max_runs` runs of `hirers_per_run` hirers."""
+    """Reserve the free due hirers for at most `max_runs` runs of `hirers_per_run` hirers
+    (`switched`: hirers due now whatever the ledger says, e.g. on demand yet holding blobs;
+    `unready`: given the free due hirers, makes their partition keys and names those that
+    cannot run yet, which wait)."""
     now = time.time() if now is None else now
     ledger, removed = Ledger(inbox), removed_hirers(inbox)
     plan = TickPlan(unknown_hirer=inbox.counts()["unknown_hirer"])
     everything = ledger.due(now, exclude={UNKNOWN_HIRER})
+    listed = {d.hirer_id for d in everything}
+    everything += [Due(h, 0, 0, None, 0, None) for h in sorted(set(switched) - listed)]
     plan.removed = [d.hirer_id for d in everything if d.hirer_id in removed]
     plan.due = [d for d in everything if d.hirer_id not in removed]
     live = leases.live()
     plan.held = [d.hirer_id for d in plan.due if d.hirer_id in live]
     free = [d.hirer_id for d in plan.due if d.hirer_id not in live]
+    waiting = set(unready(free)) if free else set()
+    plan.waiting = [h for h in free if h in waiting]
+    free = [h for h in free if h not in waiting]
     budget = hirers_per_run * max_runs
     plan.left = max(len(free) - budget, 0)
     stamp = f"{int(now * 1000):x}"

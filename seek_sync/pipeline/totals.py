@@ -32,7 +32,7 @@ def hirer_totals(db: Reader, stage: str, hirer_ids: Sequence[str]) -> dict[str, 
     size = STORED_BYTES.get(stage, "0")
     frame = db.query(
         f"SELECT hirer_id, {STATE_OF[stage]} AS state, COUNT(*) AS n, {size} AS size "
-        f"FROM {stage} WHERE {in_hirers()} GROUP BY ALL ORDER BY state",
+        f"FROM {stage} WHERE {in_hirers()} GROUP BY hirer_id, 2 ORDER BY state",
         [list(hirer_ids)],
     )
     out = {h: Totals(bytes=0 if stage in STORED_BYTES else None) for h in hirer_ids}

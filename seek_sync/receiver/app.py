@@ -31,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from seek_sync.backend import open_inbox
 from seek_sync.ids import is_hirer_id, shown
 from seek_sync.logs import configure_logging
 from seek_sync.receiver.ats_routes import blob_routes, callback_routes
@@ -195,9 +196,9 @@ def create_app(
     *,
     route_factories: Sequence[RouteFactory] | None = None,
 ) -> Starlette:
-    """The receiver ASGI app; `inbox` defaults to the one at `settings.inbox_path`."""
+    """The receiver ASGI app; `inbox` defaults to the one the settings choose."""
     if inbox is None:
-        inbox = Inbox(settings.inbox_path)
+        inbox = open_inbox(settings)
     factories = ROUTE_FACTORIES if route_factories is None else route_factories
     routes = [route for make in factories for route in make(settings, inbox)]
     app = Starlette(routes=routes)

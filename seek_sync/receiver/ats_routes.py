@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from seek_sync.ats import callbacks
+from seek_sync.backend import open_blobs
 from seek_sync.ids import is_hirer_id, shown
 from seek_sync.receiver.body import TOO_LARGE, declared_too_large, read_body, refuse
 from seek_sync.receiver.config import callback_secrets
@@ -90,7 +91,7 @@ def blob_routes(settings: ReceiverSettings, inbox: Inbox) -> list[BaseRoute]:
     """`GET /blobs/{key}`: a stored file for a valid, unexpired signature; 403 otherwise; 413 for
     a request with a body (a GET has none)."""
     secret = settings.blob_signing_secret
-    store = BlobStore(settings.blob_url)
+    store = open_blobs(settings)  # local or S3: the same signed route
 
     async def blob(request: Request) -> Response:
         if await read_body(request, 0) is None:

@@ -17,6 +17,7 @@ import dagster as dg
 from pydantic import PrivateAttr
 
 from seek_sync.ats.targets import TargetMap
+from seek_sync.backend import open_blobs, open_inbox
 from seek_sync.pipeline.stores import Stores
 from seek_sync.runstate.inbox import Inbox
 from seek_sync.seek.client import SeekClient, http_client
@@ -46,10 +47,13 @@ class SeekSyncResource(dg.ConfigurableResource):
         return self._settings if self._settings is not None else self._load()
 
     def inbox(self) -> Inbox:
-        return Inbox(self.settings().inbox_path)
+        return open_inbox(self.settings())
 
     def blobs(self) -> BlobStore:
-        return BlobStore(self.settings().blob_url)
+        """The blob store, refusing writes for the hirers on demand."""
+        targets = self.targets()
+        refused = targets.on_demand() if targets else frozenset()
+        return open_blobs(self.settings(), refused=refused)
 
     def stores(self, warehouse: Warehouse) -> Stores:
         """The inbox (and the journal beside it), the given warehouse, and the blob store."""

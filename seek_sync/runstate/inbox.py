@@ -1,23 +1,20 @@
-"""The durable inbox: one SQLite database (WAL) of SEEK events, ATS callbacks and polling cursors.
+"""The durable inbox: SEEK events, ATS callbacks and polling cursors, in the run-state database.
 
-Every outside input lands here first. Rows get an ever-increasing `seq` (AUTOINCREMENT, so a seq is
-never reused) and are de-duplicated by their id. Several processes may write at once: each thread
-keeps its own connection, and every write is one `BEGIN IMMEDIATE` transaction, so writers queue on
-SQLite's lock (with a generous busy timeout) instead of failing. Readers never block writers.
-No Dagster here.
+Every outside input lands here first. Rows get an ever-increasing `seq` (never reused) and are
+de-duplicated by their id (`ON CONFLICT DO NOTHING`). Several processes, on one machine or many,
+may write at once: the database (`seek_sync.db.database`: SQLite embedded, PostgreSQL on a server)
+makes each write one transaction, and writers that hand out seqs are serialised, so a reader of
+"rows after seq N" never passes a row that commits later. No Dagster here.
 """
 
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
-import time
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Literal, Self
 
+from seek_sync.db.database import Database, SqliteDatabase, Tx
 from seek_sync.ids import check_hirer_id
 from seek_sync.runstate.rows import (
     CALLBACK_FIELDS,
@@ -25,7 +22,6 @@ from seek_sync.runstate.rows import (
     INSERT_CALLBACK,
     INSERT_EVENT,
     ROW_COLUMNS,
-    SCHEMA,
     SELECT_CALLBACKS,
     SELECT_EVENTS,
     UNKNOWN_HIRER,
@@ -40,6 +36,7 @@ from seek_sync.runstate.rows import (
     to_row,
     utc_now,
 )
+from seek_sync.runstate.schema import ensure_inbox_schema
 from seek_sync.runstate.tombstones import buried
 
 __all__ = [
@@ -53,32 +50,25 @@ __all__ = [
 ]
 
 
-def _reopen(cls: type[Inbox], path: str, busy_timeout_seconds: float) -> Inbox:
-    return cls(path, busy_timeout_seconds=busy_timeout_seconds)
-
-
 class Inbox:
-    """The inbox database at `path`; safe to share between threads and processes."""
+    """The inbox in `database` (a path: an embedded SQLite file); safe to share between threads
+    and processes, and pickles as where it lives. Build it with `seek_sync.backend.open_inbox`."""
 
-    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_seconds: float = 30.0) -> None:
-        self.path = Path(path)
-        self.busy_timeout_seconds = busy_timeout_seconds
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._connections: list[sqlite3.Connection] = []
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._create()
+    def __init__(self, database: Database | str | os.PathLike[str]) -> None:
+        if not isinstance(database, Database):
+            database = SqliteDatabase(database)
+        self.database = database
+        ensure_inbox_schema(database)
 
     @classmethod
-    def open(cls, path: str | os.PathLike[str], **options: Any) -> Self:
-        return cls(path, **options)
+    def open(cls, database: Database | str | os.PathLike[str]) -> Self:
+        return cls(database)
 
     def __reduce__(self) -> tuple[Any, ...]:
-        # Pickles as its path: the copy (another process, say) opens its own connections.
-        return (_reopen, (type(self), str(self.path), self.busy_timeout_seconds))
+        return (type(self), (self.database,))
 
     def __repr__(self) -> str:
-        return f"Inbox({str(self.path)!r})"
+        return f"Inbox({self.database!r})"
 
     def __enter__(self) -> Self:
         return self
@@ -86,71 +76,15 @@ class Inbox:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    # --- connections and transactions ------------------------------------------------------
-
-    def _new_connection(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=self.busy_timeout_seconds,
-            isolation_level=None,  # we issue BEGIN IMMEDIATE / COMMIT ourselves
-            check_same_thread=False,  # only its own thread uses it; close() may run elsewhere
-        )
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_seconds * 1000)}")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA secure_delete = ON")  # a deleted row's bytes are zeroed (purges)
-        with self._lock:
-            self._connections.append(conn)
-        return conn
-
-    def _conn(self) -> sqlite3.Connection:
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None or self._local.pid != os.getpid():
-            conn = self._new_connection()
-            self._local.conn, self._local.pid = conn, os.getpid()
-        return conn
-
     def close(self) -> None:
-        """Close every connection this object opened (it reopens on next use)."""
-        with self._lock:
-            connections, self._connections = self._connections, []
-        self._local = threading.local()
-        for conn in connections:
-            conn.close()
+        """Close the connections this inbox's database opened (it reopens on next use)."""
+        self.database.close()
 
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield conn
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            raise
+    def transaction(self) -> AbstractContextManager[Tx]:
+        return self.database.transaction()  # type: ignore[return-value]
 
-    def _create(self) -> None:
-        deadline = time.monotonic() + self.busy_timeout_seconds
-        while True:  # switching a new file to WAL needs a lock the busy handler may not wait for
-            try:
-                conn = self._conn()
-                conn.execute("PRAGMA journal_mode = WAL")
-                with self.transaction() as conn:
-                    for statement in filter(str.strip, SCHEMA.split(";")):
-                        conn.execute(statement)
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) or time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-
-    def connection(self) -> sqlite3.Connection:
-        """This thread's connection, outside any transaction (pragmas, VACUUM)."""
-        return self._conn()
-
-    def read(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        return self._conn().execute(sql, params).fetchall()
+    def read(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return self.database.read(sql, params)
 
     # --- events ----------------------------------------------------------------------------
 
@@ -165,9 +99,9 @@ class Inbox:
         received_at = utc_now()
         with self.transaction() as conn:
             kept = [e for e in events if not buried(conn, e)]  # purged data never comes back
-            before = conn.total_changes
-            conn.executemany(INSERT_EVENT, (to_row(e, EVENT_FIELDS, received_at) for e in kept))
-            added = conn.total_changes - before
+            conn.serialise("events")
+            rows = (to_row(e, EVENT_FIELDS, received_at) for e in kept)
+            added = conn.executemany(INSERT_EVENT, rows)
             if cursor is not None:
                 self._set_cursor(conn, *cursor)
         return added
@@ -185,7 +119,7 @@ class Inbox:
                 self._set_cursor(conn, name, value)
 
     @staticmethod
-    def _set_cursor(conn: sqlite3.Connection, name: str, value: str) -> None:
+    def _set_cursor(conn: Tx, name: str, value: str) -> None:
         conn.execute(
             "INSERT INTO cursors (name, value, updated_at) VALUES (?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET value = excluded.value, "
@@ -270,6 +204,7 @@ class Inbox:
             ).fetchone()
             if row is None:
                 return False
+            conn.serialise("events")
             conn.execute("DELETE FROM events WHERE seq = ?", (row["seq"],))
             # Re-inserted, not updated: AUTOINCREMENT hands out a new, higher seq.
             values = {**dict(row), "hirer_id": hirer_id}
@@ -283,11 +218,9 @@ class Inbox:
         check_hirers(callbacks)
         received_at = utc_now()
         with self.transaction() as conn:
-            before = conn.total_changes
-            conn.executemany(
-                INSERT_CALLBACK, (to_row(c, CALLBACK_FIELDS, received_at) for c in callbacks)
-            )
-            return conn.total_changes - before
+            conn.serialise("callbacks")
+            rows = (to_row(c, CALLBACK_FIELDS, received_at) for c in callbacks)
+            return conn.executemany(INSERT_CALLBACK, rows)
 
     def callbacks_after(
         self, seq: int, target: str | None = None, limit: int | None = None

@@ -1,13 +1,15 @@
-"""The journal: each outside call's outcome, written to SQLite as it returns, merged into DuckDB.
+"""The journal: each outside call's outcome, written to the inbox database as it returns, merged
+into the warehouse.
 
 A run step records every outcome (profile fetched, file stored, candidate resolved, upload
 accepted ...) as a whole warehouse row in the `journal` table of the inbox database the moment the
-call returns; SQLite takes many writers at once and a row survives the process being killed.
-`merge` moves every journaled row into the warehouse in one DuckDB transaction and then deletes
-them. It reads the journal while it holds the DuckDB file (one writing process at a time), so
-merges from several processes apply rows in journal order and a newer row is never overwritten by
-an older one. A kill during a merge leaves the rows in the journal; merging them again writes the
-same rows (`INSERT OR REPLACE`), so the next run simply merges first. No Dagster here.
+call returns (fenced: only while the run still holds the row's hirer); the database takes many
+writers at once and a row survives the process being killed. Journal seqs commit in order
+(`serialise`). `merge` moves every journaled row into the warehouse in one warehouse transaction
+and then deletes them. Merges hold the database's `journal-merge` lock (one process at a time, on
+any machine), so rows apply in journal order and a newer row is never overwritten by an older
+one. A kill during a merge leaves the rows in the journal; merging them again writes the same rows
+(an upsert), so the next run simply merges first. No Dagster here.
 """
 
 from __future__ import annotations
@@ -21,8 +23,9 @@ from typing import Any
 import pandas as pd
 
 from seek_sync.runstate.inbox import Inbox
+from seek_sync.runstate.ledger import Fence
 from seek_sync.runstate.rows import utc_now
-from seek_sync.store.warehouse import KEYS, Warehouse, timestamp_columns, upsert_many
+from seek_sync.store.warehouse import KEYS, Warehouse, timestamp_columns
 from seek_sync.testhooks import MERGE_BEFORE_COMMIT, kill_point
 
 _MERGE_LOCK = threading.Lock()  # DuckDB shares one database between a process's connections
@@ -47,6 +50,7 @@ class Journal:
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
+        self.fence: Fence | None = None  # set while a run writes: it must still hold its hirers
 
     def record(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Journal whole warehouse rows of `table` (each with its hirer_id) in one transaction."""
@@ -66,6 +70,9 @@ class Journal:
         if not values:
             return
         with self.inbox.transaction() as conn:
+            if self.fence is not None:
+                self.fence(conn, {hirer_id for hirer_id, *_ in values})
+            conn.serialise("journal")
             conn.executemany(
                 "INSERT INTO journal (hirer_id, tbl, row_json, at) VALUES (?, ?, ?, ?)", values
             )
@@ -77,7 +84,8 @@ class Journal:
 
     def merge(self, warehouse: Warehouse) -> int:
         """Every journaled row into the warehouse, in one transaction; returns rows merged."""
-        with _MERGE_LOCK, warehouse.connect() as connection:
+        lock = self.inbox.database.exclusive("journal-merge")
+        with _MERGE_LOCK, lock, warehouse.session() as session:
             rows = self.inbox.read("SELECT seq, tbl, row_json FROM journal ORDER BY seq")
             if not rows:
                 return 0
@@ -85,7 +93,7 @@ class Journal:
             for row in rows:
                 by_table.setdefault(row["tbl"], []).append(json.loads(row["row_json"]))
             frames = {table: _frame(table, batch) for table, batch in by_table.items()}
-            upsert_many(connection, frames, before_commit=lambda: kill_point(MERGE_BEFORE_COMMIT))
+            session.upsert_many(frames, before_commit=lambda: kill_point(MERGE_BEFORE_COMMIT))
             last = rows[-1]["seq"]
         with self.inbox.transaction() as conn:
             conn.execute("DELETE FROM journal WHERE seq <= ?", (last,))

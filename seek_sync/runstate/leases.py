@@ -1,11 +1,15 @@
 """Which process holds which hirer, and which process executes which run, in the inbox database.
 
-A tick *reserves* the hirers it hands to a run; the run *claims* them when it starts. Both are one
-`BEGIN IMMEDIATE` transaction that takes a hirer only when no live holder has it, so two ticks or
-two runs never work one hirer at once. A holder is live while its process lives (pid and start
-time, on this host) or, on another host, while its heartbeat is fresh; an unclaimed reservation
-lapses after `reservation_seconds` (the run it was made for never started). A dead holder's
-hirers are free again, and so are the runs it owned: see `seek_sync.dead_runs`. No Dagster here.
+A tick *reserves* the hirers it hands to a run; the run *claims* them when it starts. Both take a
+hirer only when no live holder has it, in one transaction whose row locks (`FOR UPDATE SKIP
+LOCKED` on PostgreSQL, `BEGIN IMMEDIATE` on SQLite) keep two ticks or two runs, on any machines,
+from taking one hirer at once. A holder is live while its presence token is held (PostgreSQL: a
+session lock that dies with its connection), else while its process lives (pid and start time,
+on this host), else while its heartbeat is fresh; an unclaimed reservation lapses after
+`reservation_seconds` (the run it was made for never started). A dead holder's hirers are free
+again, and so are the runs it owned: see `seek_sync.dead_runs`. A run's writes are fenced: each
+checks, inside its own transaction, that the run still holds its hirers (`fence`), so a holder
+that lost a lease cannot write afterwards. No Dagster here.
 """
 
 from __future__ import annotations
@@ -14,11 +18,27 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
+from seek_sync.db.database import Tx
 from seek_sync.runstate.inbox import Inbox
 from seek_sync.runstate.processes import Holder
 from seek_sync.settings import Settings
+
+_HOLDER = "owner, pid, pid_started, host, presence, heartbeat_at, claimed"
+_INSERT = (
+    f"INSERT INTO leases (hirer_id, {_HOLDER}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (hirer_id) DO NOTHING"
+)
+_UPDATE = (
+    "UPDATE leases SET owner = ?, pid = ?, pid_started = ?, host = ?, presence = ?, "
+    "heartbeat_at = ?, claimed = ? WHERE hirer_id = ?"
+)
+
+
+class LeaseLost(RuntimeError):
+    """A run wrote for a hirer whose lease it no longer holds; nothing of the write is kept."""
 
 
 @dataclass(frozen=True)
@@ -28,6 +48,10 @@ class Lease:
     holder: Holder
     heartbeat_at: float
     claimed: bool
+
+
+def _holder(row: Any) -> Holder:
+    return Holder(row["pid"], row["pid_started"], row["host"], row["presence"])
 
 
 class Leases:
@@ -46,11 +70,18 @@ class Leases:
 
     # --- liveness -----------------------------------------------------------------------------
 
+    def me(self) -> Holder:
+        """This process as a holder, with its presence token where the database gives one."""
+        return replace(Holder.me(), presence=self.inbox.database.presence())
+
     def is_live(self, holder: Holder, heartbeat_at: float, *, claimed: bool) -> bool:
         now = time.time()
         if not claimed and now - heartbeat_at > self.reservation_seconds:
             return False
-        alive = holder.alive()
+        present = (
+            self.inbox.database.present(holder.presence) if holder.presence is not None else None
+        )
+        alive = present if present is not None else holder.alive()
         if alive is not None:
             return alive
         return now - heartbeat_at <= self.stale_after_seconds
@@ -59,13 +90,7 @@ class Leases:
         """Every hirer held by a live holder."""
         rows = self.inbox.read("SELECT * FROM leases")
         leases = [
-            Lease(
-                r["hirer_id"],
-                r["owner"],
-                Holder(r["pid"], r["pid_started"], r["host"]),
-                r["heartbeat_at"],
-                bool(r["claimed"]),
-            )
+            Lease(r["hirer_id"], r["owner"], _holder(r), r["heartbeat_at"], bool(r["claimed"]))
             for r in rows
         ]
         return {
@@ -86,29 +111,41 @@ class Leases:
         accept: str,
         ended: Callable[[str], bool] | None = None,
     ) -> list[str]:
-        taken, now = [], time.time()
+        wanted, taken, now = list(dict.fromkeys(hirer_ids)), set(), time.time()
+        mine = (owner, holder.pid, holder.started, holder.host, holder.presence, now, int(claim))
+        select = f"SELECT {_HOLDER} FROM leases WHERE hirer_id = ?{self.inbox.database.row_lock}"
         with self.inbox.transaction() as conn:
-            for hirer_id in hirer_ids:
-                row = conn.execute(
-                    "SELECT owner, pid, pid_started, host, heartbeat_at, claimed FROM leases "
-                    "WHERE hirer_id = ?",
-                    (hirer_id,),
-                ).fetchone()
-                if row is not None and row["owner"] not in (owner, accept):
-                    other = Holder(row["pid"], row["pid_started"], row["host"])
-                    live = self.is_live(other, row["heartbeat_at"], claimed=bool(row["claimed"]))
+            # One order everywhere, so concurrent takers never deadlock.
+            for hirer_id in sorted(wanted):
+                if conn.executemany(_INSERT, [(hirer_id, *mine)]):
+                    taken.add(hirer_id)
+                    continue
+                row = conn.execute(select, (hirer_id,)).fetchone()
+                if row is None:
+                    continue  # another transaction holds the row right now: it is not free
+                if row["owner"] not in (owner, accept):
+                    live = self.is_live(_holder(row), row["heartbeat_at"], claimed=row["claimed"])
                     if live and not (ended and row["claimed"] and ended(row["owner"])):
                         continue
-                conn.execute(
-                    "INSERT INTO leases (hirer_id, owner, pid, pid_started, host, heartbeat_at, "
-                    "claimed) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hirer_id) DO UPDATE SET "
-                    "owner = excluded.owner, pid = excluded.pid, "
-                    "pid_started = excluded.pid_started, host = excluded.host, "
-                    "heartbeat_at = excluded.heartbeat_at, claimed = excluded.claimed",
-                    (hirer_id, owner, holder.pid, holder.started, holder.host, now, int(claim)),
-                )
-                taken.append(hirer_id)
-        return taken
+                conn.execute(_UPDATE, (*mine, hirer_id))
+                taken.add(hirer_id)
+        return [h for h in wanted if h in taken]
+
+    def fence(self, conn: Tx, owner: str, hirer_ids: Iterable[str]) -> None:
+        """Inside a writing transaction: `LeaseLost` unless `owner` still holds a claim on every
+        hirer. The lease rows stay locked until the write commits, so none changes hands first."""
+        wanted = sorted(set(hirer_ids))
+        if not wanted:
+            return
+        rows = conn.execute(
+            f"SELECT hirer_id FROM leases WHERE owner = ? AND claimed = 1 "
+            f"AND hirer_id IN ({','.join('?' * len(wanted))}) ORDER BY hirer_id"
+            f"{self.inbox.database.share_lock}",
+            (owner, *wanted),
+        ).fetchall()
+        lost = set(wanted) - {r[0] for r in rows}
+        if lost:
+            raise LeaseLost(f"run {owner} no longer holds {len(lost)} hirer(s): {min(lost)}, ...")
 
     def reserve(self, hirer_ids: Iterable[str], run_key: str, holder: Holder) -> list[str]:
         """Reserve the free hirers among `hirer_ids` for the run a tick requests."""
@@ -169,11 +206,11 @@ class Leases:
         """Record that `holder` executes run `run_id` (so a tick can tell when it died)."""
         with self.inbox.transaction() as conn:
             conn.execute(
-                "INSERT INTO run_owners (run_id, pid, pid_started, host, heartbeat_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, "
+                "INSERT INTO run_owners (run_id, pid, pid_started, host, presence, heartbeat_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO UPDATE SET pid = excluded.pid, "
                 "pid_started = excluded.pid_started, host = excluded.host, "
-                "heartbeat_at = excluded.heartbeat_at",
-                (run_id, holder.pid, holder.started, holder.host, time.time()),
+                "presence = excluded.presence, heartbeat_at = excluded.heartbeat_at",
+                (run_id, holder.pid, holder.started, holder.host, holder.presence, time.time()),
             )
 
     def run_owner_alive(self, run_id: str) -> bool | None:
@@ -181,9 +218,7 @@ class Leases:
         rows = self.inbox.read("SELECT * FROM run_owners WHERE run_id = ?", (run_id,))
         if not rows:
             return None
-        row = rows[0]
-        holder = Holder(row["pid"], row["pid_started"], row["host"])
-        return self.is_live(holder, row["heartbeat_at"], claimed=True)
+        return self.is_live(_holder(rows[0]), rows[0]["heartbeat_at"], claimed=True)
 
     def owners(self) -> list[str]:
         """Every run id that recorded an owner or holds a claimed lease."""
@@ -210,7 +245,7 @@ class Leases:
     ) -> list[str]:
         """Record this process as run `run_id`'s owner, then `claim` the hirers for it: how every
         run step (an asset step or a batched run) takes its hirers. Returns those claimed."""
-        me = Holder.me()
+        me = self.me()
         self.own_run(run_id, me)
         return self.claim(hirer_ids, run_id, me, reserved_as=reserved_as, ended=ended)
 

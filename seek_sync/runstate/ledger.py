@@ -12,12 +12,15 @@ asks for them again. The tick reads only this database, never the warehouse. No 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
+from seek_sync.db.database import Tx
 from seek_sync.runstate.inbox import UNKNOWN_HIRER, Inbox
+
+Fence = Callable[[Tx, Iterable[str]], None]  # raises inside a write unless its hirers are held
 
 
 @dataclass
@@ -66,7 +69,7 @@ class HirerWork:
     last_run_at: float | None = None
 
 
-def _work(r: sqlite3.Row) -> HirerWork:
+def _work(r: Any) -> HirerWork:
     return HirerWork(
         hirer_id=r["hirer_id"],
         events_seq=r["events_seq"],
@@ -151,11 +154,13 @@ class Ledger:
         error: str | None,
         confirm_timeout: float,
         backoff: Backoff,
+        fence: Fence | None = None,
     ) -> HirerWork:
         """Record the end of a hirer's pass: consumed seqs (in `work`), what is owed, next due.
 
         `error` means the pass failed as a whole: the seqs stay where they were (its input is owed
-        again) and the hirer is due after a backoff.
+        again) and the hirer is due after a backoff. `fence` checks, in the same transaction, that
+        the run still holds the hirer.
         """
         now = time.time()
         done = HirerWork(**asdict(work))
@@ -173,15 +178,17 @@ class Ledger:
             done.due_at = owed.next_due(
                 now, done.failures, confirm_timeout=confirm_timeout, backoff=backoff
             )
-        self._write(done)
+        self._write(done, fence)
         return done
 
-    def _write(self, work: HirerWork) -> None:
+    def _write(self, work: HirerWork, fence: Fence | None = None) -> None:
         values = asdict(work)
         values["owed_json"] = json.dumps(values.pop("owed"))
         columns = list(values)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c != "hirer_id")
         with self.inbox.transaction() as conn:
+            if fence is not None:
+                fence(conn, [work.hirer_id])
             conn.execute(
                 f"INSERT INTO hirer_work ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' * len(columns))}) "

@@ -1,8 +1,9 @@
 """Which process holds a lease or runs a run: its pid, start time and host, and whether it lives.
 
 A pid alone is not an identity (pids are reused), so a holder is the pid plus the process's start
-time on the host. On another host the pid says nothing: there only the holder's heartbeat counts.
-No Dagster here.
+time on the host. On another host the pid says nothing: there the holder's presence token counts
+(on PostgreSQL a session lock that dies with its connection: `Database.presence`), else only its
+heartbeat. No Dagster here.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ def _host() -> str:
 
 @dataclass(frozen=True)
 class Holder:
-    """A process somewhere: pid, its start time (epoch seconds) and host name."""
+    """A process somewhere: pid, its start time (epoch seconds), host name, presence token."""
 
     pid: int
     started: float
     host: str
+    presence: str | None = None
 
     @classmethod
     def me(cls) -> Holder:

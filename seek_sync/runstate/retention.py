@@ -1,5 +1,6 @@
 """Retention on the inbox side: events and callbacks past their limit, once their hirer's runs
-have consumed them, removed in one transaction (every connection runs with `secure_delete`).
+have consumed them, removed in one transaction (on SQLite every connection runs with
+`secure_delete`).
 
 An event goes only when its hirer's passes have moved it to the warehouse (seq at or below the
 hirer's `hirer_work.events_seq`); an event still waiting for its hirer (`unknown_hirer`) never
@@ -22,7 +23,7 @@ WHERE e.received_at < ? AND e.hirer_id <> ? AND e.seq <= w.events_seq"""
 _CALLBACKS = """
 SELECT c.seq, c.hirer_id FROM callbacks c JOIN hirer_work w ON w.hirer_id = c.hirer_id
 WHERE c.received_at < ? AND c.hirer_id <> ? AND c.seq <= w.callbacks_seq
-  AND (c.idempotency_key IS NULL OR c.idempotency_key NOT IN (SELECT value FROM json_each(?)))"""
+  AND (c.idempotency_key IS NULL OR c.idempotency_key NOT IN ({keys}))"""
 
 
 def stamp(moment: datetime) -> str:
@@ -40,18 +41,21 @@ def trim(
     """Delete (or, `dry_run`, count) the consumed events and callbacks received before the
     cutoff; callbacks of `keep_keys` stay. Returns per hirer: {"events": n, "callbacks": m}."""
     cutoff, keys = stamp(received_before), json.dumps(sorted(keep_keys))
+    callbacks = _CALLBACKS.format(keys=inbox.database.json_values())
     counts: dict[str, dict[str, int]] = {}
     with inbox.transaction() as conn:
         for table, sql, params in (
             ("events", _EVENTS, (cutoff, UNKNOWN_HIRER)),
-            ("callbacks", _CALLBACKS, (cutoff, UNKNOWN_HIRER, keys)),
+            ("callbacks", callbacks, (cutoff, UNKNOWN_HIRER, keys)),
         ):
             rows = conn.execute(
-                f"SELECT hirer_id, COUNT(*) AS n FROM ({sql}) GROUP BY hirer_id", params
+                f"SELECT hirer_id, COUNT(*) AS n FROM ({sql}) AS due GROUP BY hirer_id", params
             ).fetchall()
             for row in rows:
                 mine = counts.setdefault(row["hirer_id"], {"events": 0, "callbacks": 0})
                 mine[table] = int(row["n"])
             if rows and not dry_run:
-                conn.execute(f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM ({sql}))", params)
+                conn.execute(
+                    f"DELETE FROM {table} WHERE seq IN (SELECT seq FROM ({sql}) AS due)", params
+                )
     return counts

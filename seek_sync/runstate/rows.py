@@ -1,59 +1,24 @@
 """The inbox database's rows and SQL: events, callbacks, and the run state kept beside them.
 
-Beside the inbox proper (events, callbacks, cursors) the same SQLite file holds what runs need
-to survive a dead process: the journal of call outcomes not yet merged into the warehouse, what
-each hirer owes (`hirer_work`), which process holds which hirer (`leases`) and runs' owners.
+Beside the inbox proper (events, callbacks, cursors) the same database holds what runs need to
+survive a dead process (tables: `seek_sync.runstate.schema`): the journal of call outcomes not
+yet merged into the warehouse, what each hirer owes (`hirer_work`), which process holds which
+hirer (`leases`) and runs' owners.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 from seek_sync.ids import check_hirer_id
-from seek_sync.runstate.tombstones import TOMBSTONES
 
 UNKNOWN_HIRER = "unknown_hirer"
 Source = Literal["poll", "webhook"]
 _T = TypeVar("_T")
-
-SCHEMA = (
-    """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT UNIQUE NOT NULL, type_code TEXT NOT NULL,
-    source TEXT NOT NULL CHECK (source IN ('poll', 'webhook')), hirer_id TEXT NOT NULL,
-    profile_id TEXT, candidate_id TEXT, created_at TEXT,
-    raw_json TEXT NOT NULL, received_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS events_hirer_seq ON events (hirer_id, seq);
-CREATE TABLE IF NOT EXISTS callbacks (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, callback_id TEXT UNIQUE NOT NULL, target TEXT NOT NULL,
-    hirer_id TEXT NOT NULL, idempotency_key TEXT, status TEXT, raw_json TEXT NOT NULL,
-    received_at TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS callbacks_target_seq ON callbacks (target, seq);
-CREATE INDEX IF NOT EXISTS callbacks_hirer_seq ON callbacks (hirer_id, target, seq);
-CREATE TABLE IF NOT EXISTS cursors (name TEXT PRIMARY KEY, value TEXT, updated_at TEXT);
-CREATE TABLE IF NOT EXISTS journal (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT, hirer_id TEXT NOT NULL, tbl TEXT NOT NULL,
-    row_json TEXT NOT NULL, at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS hirer_work (
-    hirer_id TEXT PRIMARY KEY, events_seq INTEGER NOT NULL DEFAULT 0,
-    callbacks_seq INTEGER NOT NULL DEFAULT 0, due_at REAL, owed_json TEXT,
-    failures INTEGER NOT NULL DEFAULT 0, last_error TEXT, last_run_id TEXT, last_run_at REAL);
-CREATE TABLE IF NOT EXISTS leases (
-    hirer_id TEXT PRIMARY KEY, owner TEXT NOT NULL, pid INTEGER NOT NULL,
-    pid_started REAL NOT NULL, host TEXT NOT NULL, heartbeat_at REAL NOT NULL,
-    claimed INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS run_owners (
-    run_id TEXT PRIMARY KEY, pid INTEGER NOT NULL, pid_started REAL NOT NULL, host TEXT NOT NULL,
-    heartbeat_at REAL NOT NULL);
-"""
-    + TOMBSTONES
-    + ";"
-)
 
 EVENT_FIELDS = (
     "event_id", "type_code", "source", "hirer_id", "profile_id", "candidate_id", "created_at"
@@ -148,11 +113,12 @@ def to_row(
     return (*(getattr(item, f) for f in fields), dumps_raw(item.raw), received_at)
 
 
-def from_row(cls: type[_T], row: sqlite3.Row) -> _T:
+def from_row(cls: type[_T], row: Any) -> _T:
     values = dict(row)
     values["raw"] = json.loads(values.pop("raw_json"))
     return cls(**values)
 
 
 def sql_limit(limit: int | None) -> int:
-    return -1 if limit is None else max(limit, 0)
+    """A LIMIT both dialects take (SQLite's -1 means none; PostgreSQL refuses it)."""
+    return 2**62 if limit is None else max(limit, 0)

@@ -1,8 +1,10 @@
 """`/_sandbox/...`: the sandbox's own control surface for tests, demos and benchmarks.
 
-Not part of any real API: read request counts and headers, inject faults, add applications, remove a
-hirer relationship or an attachment, delete a candidate or an application (SEEK's redaction, no
-event), replay events, push signed webhooks, and (`ats_ledger`) read what the ATS fakes hold.
+Not part of any real API: read request counts and headers, inject faults (and release the requests
+a `hold` parked), add applications, remove a hirer relationship or an attachment, delete a
+candidate or an application (SEEK's redaction, no event), replay events, push signed webhooks
+(once, or as a steady trickle of new applications: `trickle.py`),
+and (`ats_ledger`) read what the ATS fakes hold.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from typing import Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
-from seek_sync.sandbox import ats_ledger
+from seek_sync.sandbox import ats_ledger, trickle, webhook_admin
 from seek_sync.sandbox.faults import Fault
 from seek_sync.sandbox.state import STATE, SandboxState
-from seek_sync.sandbox.webhooks import WebhookSender
+from seek_sync.sandbox.webhooks import DeliveryReport, WebhookSender
+from seek_sync.sandbox.world import StreamEvent
 
 
 class DeliverRequest(BaseModel):
@@ -34,7 +37,18 @@ def summary(state: SandboxState) -> dict[str, Any]:
     world = state.world
     applications = list(world.applications.values())
     per_hirer = Counter(a.hirer_id for a in applications)
+    files = Counter(a.hirer_id for a in applications for _ in a.attachments)
+    # What a client can still fetch: attachments not removed, and their bytes.
+    present = Counter(a.hirer_id for a in applications for att in a.attachments if not att.removed)
+    present_bytes: Counter[str] = Counter()
+    for a in applications:
+        present_bytes[a.hirer_id] += sum(att.size for att in a.attachments if not att.removed)
     kinds = Counter(att.kind for a in applications for att in a.attachments)
+    hirers_of: dict[str, set[str]] = {}  # a person's (case-folded) email -> hirers applied to
+    for a in applications:
+        email = world.candidates[a.candidate_id].person.email.casefold()  # "" once redacted
+        if email:
+            hirers_of.setdefault(email, set()).add(a.hirer_id)
     return {
         "scheme_id": world.scheme_id,
         "hirers": [
@@ -43,10 +57,15 @@ def summary(state: SandboxState) -> dict[str, Any]:
                 "name": h.name,
                 "relationship": h.relationship,
                 "applications": per_hirer.get(h.id, 0),
+                "attachments": files.get(h.id, 0),
+                "present_attachments": present.get(h.id, 0),
+                "present_bytes": present_bytes.get(h.id, 0),
             }
             for h in world.hirers.values()
         ],
         "applications": len(applications),
+        "people": len(hirers_of),  # distinct applicants, by email
+        "people_at_several_hirers": sum(len(h) > 1 for h in hirers_of.values()),
         "attachments": sum(kinds.values()),
         "attachment_bytes": sum(att.size for a in applications for att in a.attachments),
         "attachments_by_kind": dict(kinds),
@@ -54,6 +73,7 @@ def summary(state: SandboxState) -> dict[str, Any]:
         "edge_cases": {k: list(v) for k, v in world.edge_cases.items()},
         "deleted_candidates": [c.id for c in world.candidates.values() if c.deleted],
         "deleted_applications": [a.profile_id for a in applications if a.deleted],
+        "received_bytes": state.received.bytes_received,  # files the ATS fakes took in
     }
 
 
@@ -107,6 +127,17 @@ async def clear_faults(request: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def get_held(request: web.Request) -> web.Response:
+    return web.json_response(_state(request).held.now().model_dump())
+
+
+async def release_held(request: web.Request) -> web.Response:
+    """Drop the `hold` rules and let every parked request go on."""
+    state = _state(request)
+    state.faults.drop("hold")
+    return web.json_response({"released": state.held.release()})
+
+
 async def expire_tokens(request: web.Request) -> web.Response:
     _state(request).tokens.expire_all()
     return web.json_response({"ok": True})
@@ -114,7 +145,7 @@ async def expire_tokens(request: web.Request) -> web.Response:
 
 async def add_applications(request: web.Request) -> web.Response:
     """New applications (to the `hirers` ids only, if given); pushed as signed webhooks too when a
-    webhook URL is configured."""
+    webhook URL (or replicas) is configured."""
     state = _state(request)
     body = await _json_body(request)
     hirers = body.get("hirers")
@@ -127,10 +158,20 @@ async def add_applications(request: web.Request) -> web.Response:
         return web.json_response({"error": "unknown hirer", "hirers": unknown}, status=404)
     events = state.world.add_applications(int(body.get("count", 1)), hirers)
     answer: dict[str, Any] = {"events": [e.id for e in events]}
-    if state.config.webhook_url:
-        sender = WebhookSender(state.config.webhook_url, state.config.webhook_secret)
-        answer["webhooks"] = (await sender.deliver(events)).__dict__
+    sender = state.webhooks.sender(state.config.webhook_secret, state.config.seed)
+    if sender is not None:
+        answer["webhooks"] = asdict(await _deliver(state, sender, events))
     return web.json_response(answer)
+
+
+async def _deliver(
+    state: SandboxState, sender: WebhookSender, events: list[StreamEvent], **options: Any
+) -> DeliveryReport:
+    """Deliver, and add the outcome to the sandbox's running totals (`GET /_sandbox/webhooks`)."""
+    report = await sender.deliver(events, **options)
+    state.webhooks.advance(report)
+    state.webhook_totals.add(report)
+    return report
 
 
 async def remove_relationship(request: web.Request) -> web.Response:
@@ -179,8 +220,8 @@ async def deliver_webhooks(request: web.Request) -> web.Response:
         ask = DeliverRequest.model_validate(await _json_body(request))
     except ValidationError as error:
         return _bad(error)
-    url = ask.url or state.config.webhook_url
-    if not url:
+    sender = state.webhooks.sender(state.config.webhook_secret, state.config.seed, ask.url)
+    if sender is None:
         return web.json_response({"error": "no webhook url configured or given"}, status=400)
     events = list(state.world.events)
     if ask.event_ids is not None:
@@ -188,11 +229,15 @@ async def deliver_webhooks(request: web.Request) -> web.Response:
         events = [e for e in events if e.id in wanted]
     if ask.type_codes is not None:
         events = [e for e in events if e.type_code in ask.type_codes]
-    sender = WebhookSender(url=url, secret=state.config.webhook_secret, seed=state.config.seed)
-    report = await sender.deliver(
-        events, batch_size=ask.batch_size, duplicate=ask.duplicate, reorder=ask.reorder
+    report = await _deliver(
+        state,
+        sender,
+        events,
+        batch_size=ask.batch_size,
+        duplicate=ask.duplicate,
+        reorder=ask.reorder,
     )
-    return web.json_response(report.__dict__)
+    return web.json_response(asdict(report))
 
 
 def add_routes(app: web.Application) -> None:
@@ -203,6 +248,8 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/_sandbox/faults", get_faults, name="admin.faults")
     r.add_post("/_sandbox/faults", add_faults, name="admin.faults.add")
     r.add_delete("/_sandbox/faults", clear_faults, name="admin.faults.clear")
+    r.add_get("/_sandbox/faults/held", get_held, name="admin.faults.held")
+    r.add_post("/_sandbox/faults/release", release_held, name="admin.faults.release")
     r.add_post("/_sandbox/tokens/expire", expire_tokens, name="admin.tokens.expire")
     r.add_post("/_sandbox/applications", add_applications, name="admin.applications")
     r.add_post(
@@ -223,4 +270,6 @@ def add_routes(app: web.Application) -> None:
     )
     r.add_post("/_sandbox/events/replay", replay_events, name="admin.replay")
     r.add_post("/_sandbox/webhooks/deliver", deliver_webhooks, name="admin.webhooks")
+    webhook_admin.add_routes(app)
+    trickle.add_routes(app)
     ats_ledger.add_routes(app)

@@ -3,7 +3,10 @@
 The ledger lists every candidate or application and every stored file of the Onderwijsregio and
 Kombo fakes, with a `duplicates` summary per fake, so a test that runs the sandbox as another
 process can count over HTTP that each applicant and file arrived once. Kombo's own seeded
-applications (and their files) are listed with `seeded: true`.
+applications (and their files) are listed with `seeded: true`. Each file carries the fake's own
+`accepted_at` (epoch seconds: the moment the fake held it; for Onderwijsregio, when its mutation
+applied, with `requested_at` the 202 before it), from which `seek-sync bench --trickle` times
+how long an application took to reach the ATS.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ class OnderwijsregioFile(BaseModel):
     size: int
     sha256: str
     sandbox: bool
+    requested_at: float | None = None  # epoch seconds: the fake answered 202 to its mutation
+    accepted_at: float | None = None  # epoch seconds: its mutation applied, the fake holds it
 
 
 class EmailDuplicate(BaseModel):
@@ -80,6 +85,7 @@ class KomboFile(BaseModel):
     size: int
     sha256: str
     seeded: bool
+    accepted_at: float | None = None  # epoch seconds: the fake stored it (Kombo writes at once)
 
 
 class ApplicationDuplicate(BaseModel):
@@ -131,7 +137,8 @@ def _onderwijsregio_files(store: Store, record: dict[str, Any]) -> list[Onderwij
     return [
         OnderwijsregioFile(
             id=f.id, owner=record["id"], field=name, filename=f.filename, size=f.size,
-            sha256=f.sha256, sandbox=store.sandbox,
+            sha256=f.sha256, sandbox=store.sandbox, requested_at=f.requested_at,
+            accepted_at=f.stored_at,
         )
         for name in ATTACHMENT_FIELDS
         for f in (store.files.get(i) for i in record[name])
@@ -179,7 +186,8 @@ def kombo_ledger(fake: KomboFake) -> KomboLedger:
         files = [
             KomboFile(
                 id=f.id, owner=f.application_id, filename=f.name, size=f.size, sha256=f.sha256,
-                seeded=f.application_id in seeded or f.upload.via == "seed",
+                seeded=f.application_id in seeded or f.via == "seed",
+                accepted_at=f.created_at.timestamp(),
             )
             for stored in store.attachments.values()
             for f in stored

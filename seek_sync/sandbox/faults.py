@@ -14,6 +14,7 @@ from collections.abc import Callable
 from signal import SIGKILL
 from typing import Any, Literal
 
+from aiohttp import web
 from pydantic import BaseModel, Field
 
 FaultKind = Literal[
@@ -26,6 +27,7 @@ FaultKind = Literal[
     "expire_token",  # revoke every issued token, then answer normally
     "lose_response",  # do the work, then drop the connection (the client never hears back)
     "kill",  # do the work, send `signal` (SIGKILL) to process `pid`, then drop the connection
+    "hold",  # park the request until released (`held.py`) or `delay` seconds pass, then answer
 ]
 
 
@@ -60,6 +62,7 @@ class RecordedRequest(BaseModel):
 
 
 _REDACTED = {"authorization", "x-api-key"}
+RECEIVED = web.RequestKey("received", float)  # when a request arrived (before injected latency)
 
 
 def _matches(endpoint: str, name: str) -> bool:
@@ -110,6 +113,11 @@ class FaultPlan:
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+
+    def drop(self, kind: FaultKind) -> None:
+        """Remove every rule of this kind."""
+        with self._lock:
+            self._rules = [rule for rule in self._rules if rule[0].kind != kind]
 
     def pending(self) -> list[Fault]:
         with self._lock:

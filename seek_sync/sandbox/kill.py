@@ -93,10 +93,16 @@ async def kill_and_drop(request: web.Request, fault: Fault) -> web.Response:
 def caller_pid(request: web.Request) -> int | None:
     """The pid of the local process on the other end of this request's connection, if any."""
     peer = request.transport.get_extra_info("peername") if request.transport else None
-    if not peer:
-        return None
-    address = (str(peer[0]), int(peer[1]))
-    for connection in psutil.net_connections(kind="tcp"):
-        if connection.laddr and (connection.laddr.ip, connection.laddr.port) == address:
-            return connection.pid
+    return peer_pid(str(peer[0]), int(peer[1])) if peer else None
+
+
+def peer_pid(ip: str, port: int) -> int | None:
+    """The pid of the local process whose TCP socket is bound to (ip, port), if any (a scan of
+    the host's connections: tens of milliseconds)."""
+    address = (ip, port)
+    for _ in range(2):  # a scan can miss a socket's owner while its fds change: once more
+        for connection in psutil.net_connections(kind="tcp"):
+            laddr = connection.laddr
+            if laddr and (laddr.ip, laddr.port) == address and connection.pid is not None:
+                return connection.pid
     return None

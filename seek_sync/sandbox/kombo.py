@@ -64,7 +64,8 @@ class KomboFake:
         self, config: KomboConfig | None = None, state: SandboxState | None = None
     ) -> None:
         self.config = config or KomboConfig()
-        self.store = KomboStore(seed=state.config.seed if state else 7)
+        received = state.received if state else None
+        self.store = KomboStore(seed=state.config.seed if state else 7, received=received)
         self.faults = KomboFaults()
         self.writes_in_flight: Counter[str] = Counter()
         self.peak_writes_in_flight = 0

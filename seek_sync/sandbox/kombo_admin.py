@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from seek_sync.sandbox.kombo_data import KomboFault
+from seek_sync.sandbox.received import NOT_KEPT
 
 if TYPE_CHECKING:
     from seek_sync.sandbox.kombo import KomboFake
@@ -51,4 +52,7 @@ class KomboAdmin:
         found = next((a for a in self.fake.attachments() if a.id == wanted), None)
         if found is None:
             return web.json_response({"error": "unknown attachment"}, status=404)
-        return web.Response(body=found.upload.data, content_type=found.content_type)
+        data = self.fake.store.received.read(found.sha256)
+        if data is None:
+            return web.json_response({"error": NOT_KEPT}, status=404)
+        return web.Response(body=data, content_type=found.content_type)

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 from seek_sync.sandbox.faults import take_rule
+from seek_sync.sandbox.received import ReceivedFiles
 
 AttachmentType = Literal["CV", "COVER_LETTER", "OTHER"]
 ATTACHMENT_TYPES: tuple[AttachmentType, ...] = ("CV", "COVER_LETTER", "OTHER")
@@ -225,13 +226,13 @@ class Upload:
 
 @dataclass(frozen=True)
 class StoredAttachment:
-    """What the fake ATS keeps of one attachment (bytes included)."""
+    """What the fake ATS keeps of one attachment: size and digest (the bytes only if spilled)."""
 
     id: str
     remote_id: str
     application_id: str
     created_at: datetime
-    upload: Upload
+    via: Literal["data", "data_url", "seed"]
     size: int
     sha256: str
     name: str = ""
@@ -239,8 +240,8 @@ class StoredAttachment:
     content_type: str = ""
 
     def summary(self) -> dict[str, Any]:
-        keep = ("id", "application_id", "name", "type", "content_type", "size", "sha256")
-        return {k: getattr(self, k) for k in keep} | {"via": self.upload.via}
+        keep = ("id", "application_id", "name", "type", "content_type", "size", "sha256", "via")
+        return {k: getattr(self, k) for k in keep}
 
 
 class DuplicateApplication(Exception):
@@ -250,8 +251,9 @@ class DuplicateApplication(Exception):
 class KomboStore:
     """Every record the fake holds; thread-safe (routes run on the server loop, tests elsewhere)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, received: ReceivedFiles | None = None) -> None:
         self.seed = seed
+        self.received = received or ReceivedFiles()
         self.lock = threading.RLock()
         self.jobs: dict[str, KomboJob] = {}
         self.candidates: dict[str, KomboCandidate] = {}
@@ -314,9 +316,9 @@ class KomboStore:
 
     def add_attachment(self, application_id: str, upload: Upload, at: datetime) -> StoredAttachment:
         aid, remote = self.new_id("attachment")
-        digest = hashlib.sha256(upload.data).hexdigest()
+        kept = self.received.take(upload.data)
         stored = StoredAttachment(
-            aid, remote, application_id, at, upload, len(upload.data), digest,
+            aid, remote, application_id, at, upload.via, kept.size, kept.sha256,
             upload.name, upload.type, upload.content_type,
         )  # fmt: skip
         with self.lock:

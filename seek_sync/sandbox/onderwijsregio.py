@@ -4,7 +4,8 @@ Written from `reference/ats-apis.md` §1 and seed 002, not from our client. Piec
 `onderwijsregio_schema` (settings, every unconfirmed assumption, the served JSON Schema),
 `onderwijsregio_validation` (requests checked against that schema), `onderwijsregio_routes` (the
 HTTP API), `onderwijsregio_engine` (queue, idempotency), `onderwijsregio_callbacks` (signed
-results) and `onderwijsregio_files` (decoding and fetching files). This module is the `FakeApi`
+results), `onderwijsregio_files` (decoding and fetching files) and `onderwijsregio_creates` (each
+create's span, for tests that count creates of one person at once). This module is the `FakeApi`
 the sandbox server mounts, plus the control surface tests use, in Python and under
 `/_sandbox/onderwijsregio/`.
 """
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from pydantic import BaseModel, Field, ValidationError
 
+from seek_sync.sandbox.onderwijsregio_creates import count
 from seek_sync.sandbox.onderwijsregio_engine import MutationEngine
 from seek_sync.sandbox.onderwijsregio_files import FILES_PATH
 from seek_sync.sandbox.onderwijsregio_routes import OnderwijsregioRoutes
@@ -27,6 +29,7 @@ from seek_sync.sandbox.onderwijsregio_schema import (
     OnderwijsregioConfig,
     candidate_schema,
 )
+from seek_sync.sandbox.received import NOT_KEPT
 
 if TYPE_CHECKING:
     from seek_sync.sandbox.state import SandboxState
@@ -54,7 +57,7 @@ class OnderwijsregioFake:
     ) -> None:
         self.config = config or OnderwijsregioConfig()
         self.state = state
-        self.engine = MutationEngine(self.config)
+        self.engine = MutationEngine(self.config, state.received if state else None)
         self.schemas = {op: candidate_schema(self.config, op) for op in OPERATIONS}
         self.routes = OnderwijsregioRoutes(self.config, self.engine, self.schemas)
 
@@ -71,6 +74,7 @@ class OnderwijsregioFake:
         r = app.router
         r.add_get(ADMIN + "/state", self._get_state, name="admin.onderwijsregio.state")
         r.add_post(ADMIN + "/faults", self._post_faults, name="admin.onderwijsregio.faults")
+        r.add_get(ADMIN + "/creates", self._get_creates, name="admin.onderwijsregio.creates")
         r.add_get(FILES_PATH + "/{id}", self._get_file, name="admin.onderwijsregio.file")
         app.on_startup.append(self._start)
         app.on_cleanup.append(self._stop)
@@ -135,6 +139,7 @@ class OnderwijsregioFake:
             "mutations_failed": e.mutations_failed,
             "mutations_replayed": e.mutations_replayed,
             "callbacks_sent": e.callbacks.sent,
+            "callbacks_sent_by_host": e.callbacks.sent_by_host(),
             "callbacks_lost": e.callbacks.lost,
             "callbacks_failed": e.callbacks.failed,
             "candidates": len(e.stores[False].candidates),
@@ -203,6 +208,10 @@ class OnderwijsregioFake:
     async def _get_state(self, request: web.Request) -> web.Response:
         return web.json_response({**self.counts(), "uploaded": self.uploads})
 
+    async def _get_creates(self, request: web.Request) -> web.Response:
+        """Every create's span and the overlaps among them (`onderwijsregio_creates`)."""
+        return web.json_response(count(self.engine.creates.attempts).model_dump(mode="json"))
+
     async def _post_faults(self, request: web.Request) -> web.Response:
         try:
             faults = OnderwijsregioFaults.model_validate(await request.json())
@@ -215,5 +224,8 @@ class OnderwijsregioFake:
         for store in self.engine.stores.values():
             found = store.files.get(request.match_info["id"])
             if found is not None:
-                return web.Response(body=found.data, content_type=found.type)
+                data = self.engine.received.read(found.sha256)
+                if data is None:
+                    return web.json_response({"error": NOT_KEPT}, status=404)
+                return web.Response(body=data, content_type=found.type)
         return web.json_response({"error": "no such file"}, status=404)

@@ -18,6 +18,7 @@ import hmac
 import json
 import secrets
 import time
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -59,6 +60,11 @@ class CallbackSender:
         self.lose_callbacks = 0
         self.late_callbacks = 0.0
         self.pending = 0  # raised by the engine when it schedules a delivery
+
+    def sent_by_host(self) -> dict[str, int]:
+        """Callbacks delivered (2xx) per callback URL's scheme, host and port."""
+        sent = [o["url"] for o in self.outcomes if o["outcome"] == "sent"]
+        return dict(Counter(str(URL(url, encoded=True).origin()) for url in sent))
 
     async def deliver(self, session: aiohttp.ClientSession, mutation: Mutation) -> None:
         try:

@@ -14,6 +14,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Literal
 import aiohttp
 
 from seek_sync.sandbox.onderwijsregio_callbacks import CallbackSender
+from seek_sync.sandbox.onderwijsregio_creates import CreateLog
 from seek_sync.sandbox.onderwijsregio_files import (
     FileFetcher,
     MutationFailed,
@@ -34,6 +36,7 @@ from seek_sync.sandbox.onderwijsregio_schema import (
     CANDIDATE_ID_PREFIX,
     OnderwijsregioConfig,
 )
+from seek_sync.sandbox.received import ReceivedFiles
 
 log = logging.getLogger("seek_sync.sandbox.onderwijsregio")
 
@@ -74,6 +77,7 @@ class Mutation:
     attachment_ids: list[str] = field(default_factory=list)
     error: str | None = None
     completed_at: str | None = None
+    accepted_at: float = field(default_factory=time.time)  # epoch seconds: answered 202
 
     def result(self) -> dict[str, Any]:
         """The callback body."""
@@ -101,8 +105,9 @@ class Store:
 
 
 class MutationEngine:
-    def __init__(self, config: OnderwijsregioConfig) -> None:
+    def __init__(self, config: OnderwijsregioConfig, received: ReceivedFiles | None = None) -> None:
         self.config = config
+        self.received = received or ReceivedFiles()
         self.stores = {False: Store(sandbox=False), True: Store(sandbox=True)}
         self.mutations_applied = self.mutations_failed = self.mutations_replayed = 0
         self.uploads: list[StoredFile] = []  # every file ever stored (deleted ones too), in order
@@ -114,6 +119,7 @@ class MutationEngine:
         self.failed_key_reruns = False
         self.replay_callbacks = True  # fault toggle: False = a replay never sends a callback
         self.callbacks = CallbackSender(config)
+        self.creates = CreateLog(config.record_callers)  # each create's span, for race tests
         self._tasks: set[asyncio.Task[None]] = set()
         self._session: aiohttp.ClientSession | None = None
 
@@ -200,6 +206,7 @@ class MutationEngine:
             try:
                 await asyncio.sleep(self.config.mutation_delay_seconds)
                 await self._run(store, mutation)
+                self.creates.ran(mutation.key, mutation.status)
             except asyncio.CancelledError:
                 store.busy -= 1
                 raise
@@ -216,6 +223,7 @@ class MutationEngine:
                 raise MutationFailed("the mutation failed after it was accepted (injected)")
             await self._apply(store, mutation)
             mutation.status = "succeeded"
+            mutation.payload = None  # its files are stored as digests; a replay needs only those
             self.mutations_applied += 1
         except Exception as error:
             if not isinstance(error, MutationFailed):
@@ -227,7 +235,9 @@ class MutationEngine:
 
     def _fetcher(self, mutation: Mutation) -> FileFetcher:
         assert self._session is not None
-        return FileFetcher(self.config, self._session, mutation.operation, mutation.sandbox)
+        return FileFetcher(
+            self.config, self._session, mutation.operation, mutation.sandbox, self.received
+        )
 
     async def _apply(self, store: Store, mutation: Mutation) -> None:
         """Fetch and decode every file first, then change the store: all or nothing."""
@@ -257,8 +267,10 @@ class MutationEngine:
                 }
             record = store.candidates[candidate_id]
             record.update(person)  # upsert: PATCH semantics for the person's fields
+            now = time.time()
             for file in stored:
                 file.candidate_id = candidate_id
+                file.requested_at, file.stored_at = mutation.accepted_at, now
                 store.files[file.id] = file
                 self.uploads.append(file)
                 record[file.field].append(file.id)

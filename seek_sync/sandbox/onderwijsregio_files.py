@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
@@ -21,6 +20,7 @@ from seek_sync.sandbox.onderwijsregio_schema import (
     ATTACHMENT_ID_PREFIX,
     OnderwijsregioConfig,
 )
+from seek_sync.sandbox.received import ReceivedFiles
 
 _ALNUM = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 FILES_PATH = "/_sandbox/onderwijsregio/files"  # where stored files are served (their `url`)
@@ -37,7 +37,7 @@ def record_id(prefix: str) -> str:
 
 @dataclass
 class StoredFile:
-    """One attachment the fake stored (kept in memory, bytes included)."""
+    """One attachment the fake stored: its size and digest (the bytes only if spilled)."""
 
     id: str
     field: str
@@ -48,8 +48,9 @@ class StoredFile:
     source: Literal["data", "url"]
     operation: str  # the mutation (route) that brought it: create, upsert or attachments
     sandbox: bool
-    data: bytes = field(repr=False)
     candidate_id: str = ""
+    requested_at: float | None = None  # epoch seconds: its mutation was accepted (the 202)
+    stored_at: float | None = None  # epoch seconds: the mutation applied, the fake holds it
 
     def public(self, base_url: str) -> dict[str, Any]:
         """As `GET /candidates/{id}` shows it (Airtable-style)."""
@@ -62,7 +63,7 @@ class StoredFile:
         }
 
     def record(self) -> dict[str, Any]:
-        """For tests: everything but the bytes."""
+        """For tests: everything the fake keeps."""
         return {
             "id": self.id,
             "candidate_id": self.candidate_id,
@@ -74,6 +75,8 @@ class StoredFile:
             "source": self.source,
             "operation": self.operation,
             "sandbox": self.sandbox,
+            "requested_at": self.requested_at,
+            "stored_at": self.stored_at,
         }
 
 
@@ -98,9 +101,11 @@ class FileFetcher:
         session: aiohttp.ClientSession,
         operation: str,
         sandbox: bool,
+        received: ReceivedFiles,
     ) -> None:
         self.config = config
         self.session = session
+        self.received = received
         self.operation = operation
         self.sandbox = sandbox
 
@@ -124,17 +129,17 @@ class FileFetcher:
         else:
             mime, data = await self.fetch(item[c.url_field], f"{where}.{c.url_field}")
             source = "url"
+        kept = self.received.take(data)
         return StoredFile(
             id=record_id(ATTACHMENT_ID_PREFIX),
             field=field_name,
             filename=item[c.filename_field],
-            size=len(data),
+            size=kept.size,
             type=mime,
-            sha256=hashlib.sha256(data).hexdigest(),
+            sha256=kept.sha256,
             source=source,
             operation=self.operation,
             sandbox=self.sandbox,
-            data=data,
         )
 
     async def fetch(self, url: str, where: str) -> tuple[str, bytes]:

@@ -12,11 +12,14 @@ import base64
 import binascii
 import hmac
 import json
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
 
+from seek_sync.sandbox.faults import RECEIVED
+from seek_sync.sandbox.onderwijsregio_creates import emails_of
 from seek_sync.sandbox.onderwijsregio_engine import (
     IdempotencyConflict,
     MutationEngine,
@@ -177,6 +180,10 @@ class OnderwijsregioRoutes:
             raise Refused(422, "idempotency key reused with a different payload", [error]) from None
         except StillRunning:
             raise Refused(409, "A request with this idempotency key is still processing") from None
+        if operation == "create":  # its span is kept: two of one person at once make two
+            started = request.get(RECEIVED, time.time())
+            emails = emails_of(body)
+            await self.engine.creates.accepted(request, mutation.key, emails, started, replayed)
         data = {"status": "accepted", "idempotencyKey": mutation.key, "message": ACCEPTED}
         headers = {REPLAY_HEADER: "true"} if replayed else None
         return envelope(202, ACCEPTED, data, sandbox=sandbox, headers=headers)

@@ -92,6 +92,8 @@ class OnderwijsregioConfig(BaseModel):
     callback_attempts: int = Field(default=4, ge=1)
     callback_backoff_seconds: float = Field(default=0.1, ge=0)
     callback_timeout_seconds: float = Field(default=5.0, gt=0)
+    # Find each create's caller pid (`onderwijsregio_creates`): a scan of the host's connections.
+    record_callers: bool = False
 
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"

@@ -1,4 +1,5 @@
-"""The fake SEEK endpoints: `POST /oauth/token`, `POST /graphql` and attachment downloads."""
+"""The fake SEEK endpoints: `POST /oauth/token`, `POST /graphql` and attachment downloads (with
+partner tokens, or browser tokens as `browser_tokens.py` allows them)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from seek_sync.sandbox import files
+from seek_sync.sandbox import browser_tokens, files
 from seek_sync.sandbox.faults import Fault
 from seek_sync.sandbox.graphql_api import RequestContext, execute_graphql, graphql_error
 from seek_sync.sandbox.kill import drain, kill_and_drop
@@ -66,15 +67,30 @@ def _origin(request: web.Request) -> str:
 async def graphql(request: web.Request) -> web.Response:
     """GraphQL over POST; like SEEK, failures are HTTP 200 with `errors[].extensions.code`."""
     state: SandboxState = request.app[STATE]
-    if not state.tokens.valid(request.headers.get("Authorization")):
+    authorization = request.headers.get("Authorization")
+    browser = None if state.tokens.valid(authorization) else state.tokens.browser(authorization)
+    if browser is None and not state.tokens.valid(authorization):
         error = graphql_error("Missing or expired partner token", "UNAUTHENTICATED")
         return web.json_response({"errors": [error]})
+    raw = await request.read()
+    cache = state.byte_cache if state.config.byte_cache else None
+    if cache is not None and raw in cache:
+        return web.Response(body=cache[raw], content_type="application/json")
     try:
-        body = await request.json()
+        body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         body = None
+    refused = browser_tokens.refused_fields(browser, body) if browser else []
+    if refused:
+        errors = [
+            graphql_error(f"{f} accepts only partner tokens", "FORBIDDEN", [f]) for f in refused
+        ]
+        return web.json_response({"data": None, "errors": errors})
     result = await execute_graphql(RequestContext(world=state.world, origin=_origin(request)), body)
-    return web.json_response(result)
+    answer = json.dumps(result).encode()
+    if cache is not None and "errors" not in result:
+        cache[raw] = answer
+    return web.Response(body=answer, content_type="application/json")
 
 
 def content_disposition(filename: str) -> str:
@@ -93,13 +109,30 @@ def _headers(record: AttachmentRecord) -> dict[str, str]:
     }
 
 
+def _cached_file(state: SandboxState, record: AttachmentRecord) -> bytes:
+    """The file's bytes, rendered on its first download only (`byte_cache`)."""
+    key = f"{record.application_id}/{record.id}"
+    found = state.byte_cache.get(key)
+    if found is None:
+        found = files.render_file(record.kind, record.size, record.seed, record.title, record.lines)
+        state.byte_cache[key] = found
+    return found
+
+
 async def attachment(request: web.Request) -> web.StreamResponse:
-    """Attachment download (GET or HEAD); Bearer token required, 404 once removed; once its
+    """Attachment download (GET or HEAD); a partner token, or a browser token with the download
+    scope for the application's hirer (403 for another hirer's); 404 once removed; once its
     application (or candidate) is deleted, 404 or 403 as configured."""
     state: SandboxState = request.app[STATE]
-    if not state.tokens.valid(request.headers.get("Authorization")):
-        return web.json_response({"message": "Unauthorized"}, status=401)
     application_id = request.match_info["application_id"]
+    authorization = request.headers.get("Authorization")
+    if not state.tokens.valid(authorization):
+        browser = state.tokens.browser(authorization)
+        if browser is None:
+            return web.json_response({"message": "Unauthorized"}, status=401)
+        application = state.world.by_application_id.get(application_id)
+        if not browser_tokens.may_download(browser, application and application.hirer_id):
+            return web.json_response({"message": "Forbidden"}, status=403)
     record = state.world.attachment(application_id, request.match_info["attachment_id"])
     if record is None or record.removed:
         status = gone_status(state.world, application_id, state.config.deleted_attachment_status)
@@ -110,6 +143,10 @@ async def attachment(request: web.Request) -> web.StreamResponse:
     if request.method == "HEAD":
         return response
     fault: Fault | None = request.get(FAULT)
+    if state.config.byte_cache and fault is None:
+        await response.write(_cached_file(state, record))
+        await response.write_eof()
+        return response
     cut = fault is not None and fault.kind in ("truncate", "kill")
     limit = record.size // 2 if cut else record.size
     pause = fault.delay / 32 if fault and fault.kind == "slow_body" else 0.0

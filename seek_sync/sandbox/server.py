@@ -11,17 +11,20 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
+import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Self
 
 from aiohttp import web
 
-from seek_sync.sandbox import admin_routes, seek_routes
+from seek_sync.sandbox import admin_routes, browser_tokens, seek_routes
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.sandbox.faults import Fault, RecordedRequest
+from seek_sync.sandbox.faults import RECEIVED, Fault, RecordedRequest
 from seek_sync.sandbox.kill import KILLED, caller_pid, kill_and_drop
 from seek_sync.sandbox.state import FAULT, STATE, SandboxState
 from seek_sync.sandbox.webhooks import DeliveryReport, WebhookSender
@@ -63,6 +66,7 @@ async def faults_and_recording(request: web.Request, handler: Handler) -> web.St
     endpoint = request.match_info.route.name or "unrouted"
     if endpoint.startswith("admin."):
         return await handler(request)
+    request[RECEIVED] = time.time()
     state = request.app[STATE]
     fault = state.faults.take(endpoint, caller=lambda: caller_pid(request))
     state.log.record(endpoint, request.method, request.path, dict(request.headers), fault)
@@ -71,6 +75,8 @@ async def faults_and_recording(request: web.Request, handler: Handler) -> web.St
     kind = fault.kind
     if kind == "latency":
         await asyncio.sleep(fault.delay)
+    elif kind == "hold":
+        await state.held.park(request, fault.delay)
     elif kind == "rate_limit":
         headers = {"Retry-After": f"{fault.retry_after:g}"}
         return web.json_response({"message": "Too Many Requests"}, status=429, headers=headers)
@@ -106,6 +112,7 @@ def build_app(state: SandboxState) -> web.Application:
     app = web.Application(middlewares=[faults_and_recording], client_max_size=64 * 1024**2)
     app[STATE] = state
     seek_routes.add_routes(app)
+    browser_tokens.add_routes(app)
     admin_routes.add_routes(app)
     for fake in state.fakes.values():
         fake.add_routes(app)
@@ -147,6 +154,7 @@ class SandboxServer:
         return {
             "base_url": self.base_url,
             "seek_token_url": f"{self.base_url}/oauth/token",
+            "seek_browser_token_url": f"{self.base_url}/auth/token",
             "seek_graphql_url": f"{self.base_url}/graphql",
             "client_id": c.client_id,
             "client_secret": c.client_secret,
@@ -172,6 +180,7 @@ class SandboxServer:
             await self._stopped.wait()
         finally:
             await runner.cleanup()
+            self.state.received.close()
 
     def start(self) -> Self:
         self._thread = threading.Thread(
@@ -223,7 +232,9 @@ class SandboxServer:
         sender = WebhookSender(url=url, secret=self.config.webhook_secret, seed=self.config.seed)
         chosen = list(self.state.world.events) if events is None else events
         future = asyncio.run_coroutine_threadsafe(sender.deliver(chosen, **options), self._loop)
-        return future.result(timeout=300)
+        report = future.result(timeout=300)
+        self.state.webhook_totals.add(report)
+        return report
 
 
 def serve(config: SandboxConfig) -> None:
@@ -236,5 +247,12 @@ def serve(config: SandboxConfig) -> None:
         sys.stdout.flush()
         log.info("sandbox listening on %s", server.base_url)
 
+    def terminated(signum: int, frame: object) -> None:
+        """Remove the spill folder of received files, then die of SIGTERM as before."""
+        server.state.received.close()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, terminated)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(server.run_async(on_ready=ready))

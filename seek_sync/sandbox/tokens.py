@@ -1,4 +1,5 @@
-"""Partner tokens of the sandbox's fake `POST /oauth/token` (client-credentials, JSON body)."""
+"""Tokens of the fake SEEK: partner tokens (`POST /oauth/token`, client-credentials, JSON body)
+and browser tokens (`POST /auth/token`: a partner token exchanged for one hirer, user and scope)."""
 
 from __future__ import annotations
 
@@ -15,14 +16,33 @@ class TokenGrant:
     token_type: str = "Bearer"
 
 
-class TokenIssuer:
-    """Issues opaque bearer tokens with a configurable lifetime; can revoke them all at once."""
+@dataclass(frozen=True)
+class BrowserToken:
+    """What a browser token may do: one hirer's data, within its scopes, until it expires."""
 
-    def __init__(self, lifetime_seconds: int) -> None:
+    hirer_id: str
+    scopes: frozenset[str]
+    user_id: str
+    expires_at: float
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if not authorization or not authorization.startswith("Bearer "):
+        return None
+    return authorization.removeprefix("Bearer ").strip()
+
+
+class TokenIssuer:
+    """Issues opaque bearer tokens with configurable lifetimes; can revoke them all at once."""
+
+    def __init__(self, lifetime_seconds: int, browser_lifetime_seconds: int = 3600) -> None:
         self.lifetime_seconds = lifetime_seconds
+        self.browser_lifetime_seconds = browser_lifetime_seconds
         self._lock = threading.Lock()
         self._expiry: dict[str, float] = {}
+        self._browser: dict[str, BrowserToken] = {}
         self.issued = 0
+        self.browser_issued = 0
 
     def issue(self) -> TokenGrant:
         token = "sbx." + secrets.token_urlsafe(32)
@@ -35,15 +55,34 @@ class TokenIssuer:
         return TokenGrant(access_token=token, expires_in=self.lifetime_seconds)
 
     def valid(self, authorization: str | None) -> bool:
-        """Whether an `Authorization` header carries a live token of ours."""
-        if not authorization or not authorization.startswith("Bearer "):
-            return False
-        token = authorization.removeprefix("Bearer ").strip()
+        """Whether an `Authorization` header carries a live partner token of ours."""
+        token = _bearer(authorization)
         with self._lock:
-            expiry = self._expiry.get(token)
+            expiry = self._expiry.get(token or "")
         return expiry is not None and expiry > time.monotonic()
+
+    def issue_browser(self, hirer_id: str, scopes: frozenset[str], user_id: str) -> TokenGrant:
+        token = "sbxb." + secrets.token_urlsafe(32)
+        with self._lock:
+            now = time.monotonic()
+            self._browser = {t: b for t, b in self._browser.items() if b.expires_at > now - 3600}
+            expires_at = now + self.browser_lifetime_seconds
+            self._browser[token] = BrowserToken(hirer_id, scopes, user_id, expires_at)
+            self.browser_issued += 1
+        return TokenGrant(access_token=token, expires_in=self.browser_lifetime_seconds)
+
+    def browser(self, authorization: str | None) -> BrowserToken | None:
+        """The live browser token an `Authorization` header carries, if any."""
+        token = _bearer(authorization)
+        with self._lock:
+            grant = self._browser.get(token or "")
+        return grant if grant is not None and grant.expires_at > time.monotonic() else None
 
     def expire_all(self) -> None:
         """Make every issued token expired (the "token expiry mid-run" fault)."""
         with self._lock:
             self._expiry = dict.fromkeys(self._expiry, 0.0)
+            self._browser = {
+                t: BrowserToken(b.hirer_id, b.scopes, b.user_id, 0.0)
+                for t, b in self._browser.items()
+            }

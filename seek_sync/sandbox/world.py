@@ -287,15 +287,19 @@ def build_world(
     edge_cases: bool = True,
     now: datetime | None = None,
     busy: int | None = None,
+    people: int | None = None,
 ) -> World:
     """A deterministic world for `seed`: hirers (the last one, if there are 2 to 10, without a
     relationship; above 10 every one has it), 2–4 job ads each, and `applications` applications
     from two days before `now` (default 2026-11-20 09:00 UTC, fixed so that times are deterministic
-    too), spread over every related hirer or, with `busy`, over the first `busy` of them."""
+    too), spread over every related hirer or, with `busy`, over the first `busy` of them; with
+    `people`, from at most that many people (each then applying to several hirers)."""
     from seek_sync.sandbox.world_gen import Generator
 
     world = World()
     world.generator = Generator(world, seed)
     start = (now or datetime(2026, 11, 20, 9, 0, tzinfo=UTC)) - timedelta(days=2)
-    world.generator.populate(applications, hirers, edge_cases=edge_cases, start=start, busy=busy)
+    world.generator.populate(
+        applications, hirers, edge_cases=edge_cases, start=start, busy=busy, people=people
+    )
     return world

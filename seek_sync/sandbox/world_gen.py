@@ -6,7 +6,8 @@ Some people apply twice to one hirer (one Candidate, two profiles) and some to t
 Candidate per hirer). Applications arrive in bursts that share a stream second, so that only
 cursors, never times, can page the stream exactly. A world of more hirers than the corpus names
 (a benchmark) names the rest as branches and relates every hirer; `busy` keeps its applications
-to the first few related hirers.
+to the first few related hirers; past `people` applicants, each new application is one of them
+applying to another hirer (school boards sharing one ATS tenant see the same person).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class Generator:
         self.sector: dict[str, str] = {}  # hirer id -> its sector (corpus.SECTORS)
         self.references: Counter[str] = Counter()  # seekHirerJobReferences drawn, kept unique
         self.busy: set[str] | None = None  # the hirers that get applications (None: every one)
+        self.max_people: int | None = None  # applicants at most (None: new people keep coming)
 
     # --- ids ------------------------------------------------------------------------------------
     def token(self, length: int) -> str:
@@ -69,7 +71,9 @@ class Generator:
         edge_cases: bool,
         start: datetime,
         busy: int | None = None,
+        people: int | None = None,
     ) -> None:
+        self.max_people = people
         rng, world, scheme = self.rng, self.world, self.world.scheme_id
         names = rng.sample(corpus.HIRERS, k=min(hirers, len(corpus.HIRERS)))
         names += [corpus.branch_hirer(index) for index in range(len(names), hirers)]
@@ -154,6 +158,10 @@ class Generator:
             others = [j for j in jobs if j.hirer_id != self.first_job[1].hirer_id]
             if others:
                 return 1, rng.choice(others)
+        if self.max_people is not None and len(self.people) >= self.max_people:
+            person = rng.randrange(len(self.people))  # again: to a hirer not yet applied to
+            applied = {hirer for hirer, index in self.candidate_of if index == person}
+            return person, rng.choice([j for j in jobs if j.hirer_id not in applied] or jobs)
         if self.people and rng.random() < 0.12:
             return rng.randrange(len(self.people)), rng.choice(jobs)
         return None, rng.choice(jobs)

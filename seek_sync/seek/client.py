@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator, Callable, Iterable
 import httpx
 
 from seek_sync.http import RetryPolicy, Tracing
+from seek_sync.http.clients import async_client
 from seek_sync.seek.auth import PartnerTokenProvider
+from seek_sync.seek.browser_tokens import BrowserTokenProvider
 from seek_sync.seek.downloads import AttachmentDownloader, DownloadResult, DownloadSink
 from seek_sync.seek.events import EventPage, event_pages
 from seek_sync.seek.graphql import SeekGraphQLClient
@@ -23,13 +25,14 @@ from seek_sync.settings import SeekClientSettings
 
 
 def http_client(settings: SeekClientSettings, **options: object) -> httpx.AsyncClient:
-    """An httpx client with the configured timeouts and a pool sized for our concurrency."""
+    """An httpx client (aiohttp transport, shared TLS context: `seek_sync.http.clients`) with the
+    configured timeouts and a pool sized for our concurrency."""
     timeout = httpx.Timeout(
         settings.http_read_timeout_seconds, connect=settings.http_connect_timeout_seconds
     )
     size = settings.seek_profile_concurrency + settings.seek_download_concurrency
     limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-    return httpx.AsyncClient(timeout=timeout, limits=limits, **options)  # type: ignore[arg-type]
+    return async_client(timeout, limits, **options)
 
 
 class SeekClient:
@@ -51,6 +54,14 @@ class SeekClient:
             client_id=settings.seek_client_id,
             client_secret=settings.seek_client_secret,
             audience=settings.seek_audience,
+            refresh_margin_seconds=settings.seek_token_refresh_margin_seconds,
+            tracing=self.tracing,
+            policy=policy,
+        )
+        self.browser_tokens = BrowserTokenProvider(
+            http,
+            url=settings.seek_browser_token_url,
+            partner=self.tokens,
             refresh_margin_seconds=settings.seek_token_refresh_margin_seconds,
             tracing=self.tracing,
             policy=policy,

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, Self
@@ -207,6 +209,20 @@ class AttachmentDownloader:
                 return await self._attempt(url, target, sink, session_id)
         raise AssertionError("unreachable: tenacity re-raises the last error")
 
+    @asynccontextmanager
+    async def opened(
+        self, url: str, *, session_id: str | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """`url`'s answer, open for streaming once its status is 200 (one attempt: the caller
+        relays it and its own client retries); the same errors as `download`."""
+        target = self.check_origin(url)
+        response, request_id = await self._send("GET", target, session_id, stream=True)
+        try:
+            self._check_status(response, request_id)
+            yield response
+        finally:
+            await response.aclose()
+
     async def _send(
         self, method: str, url: httpx.URL, session_id: str | None, *, stream: bool = False
     ) -> tuple[httpx.Response, str]:
@@ -234,7 +250,10 @@ class AttachmentDownloader:
         status = response.status_code
         if status in (404, 410):
             raise DownloadError(
-                "not_found", f"attachment gone (HTTP {status})", request_id=request_id
+                "not_found",
+                f"attachment gone (HTTP {status})",
+                request_id=request_id,
+                status=status,
             )
         if status in (401, 403):
             raise DownloadError(
@@ -264,8 +283,8 @@ class AttachmentDownloader:
                     request_id=request_id,
                 )
             encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
-            chunks = (
-                response.aiter_raw(self._chunk_size)
+            chunks = (  # raw: as the transport delivers them (re-chunking copied every byte)
+                response.aiter_raw()
                 if encoding in ("", "identity")
                 else response.aiter_bytes(self._chunk_size)  # the server encoded it anyway
             )

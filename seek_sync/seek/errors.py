@@ -25,6 +25,10 @@ class SeekAuthError(SeekError):
     """The token endpoint refused our credentials or audience; retrying will not help."""
 
 
+class SeekForbiddenError(SeekError):
+    """SEEK refused a request for a hirer (no relationship, or the token may not); not retried."""
+
+
 class RetryableHTTPError(SeekError, RetryableStatusError):
     """A status worth retrying (429, 502, 503, 504), with the server's Retry-After if any."""
 
@@ -55,8 +59,16 @@ class DownloadRefusedError(SeekError):
 class DownloadError(SeekError):
     """An attachment could not be downloaded; `reason` is a stable status word."""
 
-    def __init__(self, reason: str, message: str, *, request_id: str | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        request_id: str | None = None,
+        status: int | None = None,
+    ) -> None:
         self.reason = reason
+        self.status = status  # SEEK's HTTP status, when it answered one
         super().__init__(message, request_id=request_id)
 
 

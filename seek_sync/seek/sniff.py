@@ -11,7 +11,8 @@ Sniffing looks at the first `HEAD_BYTES` of a file only:
 - `MZ` with a `PE\\0\\0` signature where `e_lfanew` points is a PE executable; other binary `MZ`
   data is a DOS executable; text that happens to start with "MZ" is text.
 - `{\\rtf` is RTF.
-- Everything else goes to puremagic, mapped to one canonical MIME type.
+- Everything else goes to puremagic (through `magic.magic_string`: its matching, indexed), mapped
+  to one canonical MIME type.
 - What puremagic does not know is `text/plain` if it decodes as UTF-8 (a character cut at the end of
   a full sample is allowed) with no NUL or other binary control characters; otherwise None.
 """
@@ -26,6 +27,8 @@ from urllib.parse import unquote
 
 import puremagic
 import pyrfc6266
+
+from seek_sync.seek.magic import magic_string
 
 HEAD_BYTES = 8192
 
@@ -160,7 +163,7 @@ def sniff_type(head: bytes) -> str | None:
     if head.startswith(b"{\\rtf"):
         return "application/rtf"
     try:
-        matches = puremagic.magic_string(head)
+        matches = magic_string(head)
     except (puremagic.PureError, ValueError):
         matches = []
     best = matches[0] if matches else None
@@ -200,6 +203,16 @@ def types_match(declared: str | None, sniffed: str | None) -> bool:
     return sniffed in _GENERIC_TEXT and _text_like(declared)
 
 
+# The shape nearly every server sends (SEEK's sandbox included): a plain ASCII `filename` and an
+# optional UTF-8 `filename*`. It is read here with the same result as pyrfc6266's grammar (3 ms a
+# header, more than a typical download); anything else goes through pyrfc6266.
+_SIMPLE_DISPOSITION = re.compile(
+    r'(?:attachment|inline); filename="([\x20\x21\x23-\x5b\x5d-\x7e]*)"'
+    r"(?:; filename\*=UTF-8''((?:[!#$&+\-.^_`|~0-9A-Za-z]|%[0-9A-Fa-f]{2})+))?",
+    re.IGNORECASE,
+)
+
+
 def original_filename(disposition: str | None) -> str | None:
     """The sender's filename, unsanitised (kept for the record; never logged).
 
@@ -210,6 +223,19 @@ def original_filename(disposition: str | None) -> str | None:
     """
     if not disposition:
         return None
+    simple = _SIMPLE_DISPOSITION.fullmatch(disposition)
+    if simple:
+        try:
+            extended = unquote(simple[2], errors="strict") if simple[2] else None
+        except UnicodeDecodeError:
+            pass  # pyrfc6266 refuses it too; read leniently below
+        else:
+            return extended or simple[1] or None
+    return _rfc6266_filename(disposition)
+
+
+def _rfc6266_filename(disposition: str) -> str | None:
+    """The filename by pyrfc6266's full grammar, or read leniently where it refuses the header."""
     try:
         _, params = pyrfc6266.parse(disposition)
     except Exception:  # pyparsing's errors

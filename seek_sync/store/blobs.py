@@ -1,8 +1,11 @@
 """The blob store: files content-addressed under each hirer's own prefix, through fsspec.
 
 A blob's key is `{hirer prefix}/{sha256[:2]}/{sha256}`; the same bytes for two hirers are stored
-twice, so no path ever mixes hirers. Local paths now, object storage later (any fsspec URL).
-Downloads stream into a temporary blob that is moved to its key once its SHA-256 is known.
+twice, so no path ever mixes hirers. The root is any fsspec URL: a local path (`file://`) or an
+S3 bucket and prefix (`s3://bucket/prefix`, through s3fs, with an optional S3-compatible endpoint
+and the usual AWS variables). The warehouse stores keys, relative to the root, never the root:
+moving a home or a bucket changes no row. Downloads stream into a temporary blob that is moved to
+its key once its SHA-256 is known.
 """
 
 from __future__ import annotations
@@ -25,12 +28,26 @@ def hirer_prefix(hirer_id: str) -> str:
     return prefix
 
 
-class BlobStore:
-    """Content-addressed blobs under `url` (e.g. `file:///data/blobs`, `s3://bucket/blobs`)."""
+class OnDemandWriteError(PermissionError):
+    """A write for a hirer whose documents are never stored (`attachments: on_demand`)."""
 
-    def __init__(self, url: str) -> None:
+
+class BlobStore:
+    """Content-addressed blobs under `url` (e.g. `file:///data/blobs`, `s3://bucket/blobs`);
+    it refuses to write for the hirers in `refused` (those on demand)."""
+
+    def __init__(
+        self, url: str, *, endpoint_url: str | None = None, refused: frozenset[str] = frozenset()
+    ) -> None:
         self.url = url.rstrip("/")
-        fs, root = url_to_fs(self.url)
+        self.refused = refused
+        options: dict[str, object] = {}
+        if self.url.startswith(("s3://", "s3a://")):
+            # Other processes write the bucket too: never answer from a cached listing.
+            options["use_listings_cache"] = False
+            if endpoint_url:
+                options["endpoint_url"] = endpoint_url
+        fs, root = url_to_fs(self.url, **options)
         self.fs: fsspec.AbstractFileSystem = fs
         self.root = root.rstrip("/")
 
@@ -43,7 +60,12 @@ class BlobStore:
         return f"{self.root}/{key}"
 
     def uri(self, key: str) -> str:
+        """The full URL of a key (for people and logs of paths; the warehouse keeps the key)."""
         return f"{self.url}/{key}"
+
+    def is_hirers(self, hirer_id: str, key: str) -> bool:
+        """Whether a key lies under the hirer's own prefix."""
+        return key.startswith(hirer_prefix(hirer_id) + "/")
 
     def exists(self, key: str) -> bool:
         return bool(self.fs.exists(self.path(key)))
@@ -83,7 +105,14 @@ class BlobStore:
             self.fs.rm(path)
         return len(found)
 
+    def holds(self, hirer_id: str) -> int:
+        """How many files are under the hirer's prefix (temporary ones included)."""
+        prefix = self.path(hirer_prefix(hirer_id))
+        return len(self.fs.find(prefix)) if self.fs.exists(prefix) else 0
+
     def sink(self, hirer_id: str) -> BlobSink:
+        if hirer_id in self.refused:
+            raise OnDemandWriteError(f"hirer {hirer_id} is on demand: its files are never stored")
         return BlobSink(self, hirer_id)
 
 

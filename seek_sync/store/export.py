@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from seek_sync.store.blobs import BlobStore
-from seek_sync.store.purge import IN_LIST, Selector, find
+from seek_sync.store.purge import Selector, find
+from seek_sync.store.sql import IN_LIST, table_exists
 from seek_sync.store.warehouse import Reader, records_of
 
 
@@ -82,10 +83,7 @@ def export(db: Reader, blobs: BlobStore, selector: Selector, out: Path) -> dict[
 
 def _audit(db: Reader, candidate_ids: list[str]) -> list[dict[str, Any]]:
     """The audit rows naming any of these candidates (none yet: no table)."""
-    if (
-        not candidate_ids
-        or db.query("SELECT 1 FROM duckdb_tables() WHERE table_name = 'purges'").empty
-    ):
+    if not candidate_ids or db.query(table_exists(db.dialect, "purges")).empty:
         return []
     rows = _records(db, "SELECT * FROM purges ORDER BY purged_at", [])
     return [r for r in rows if set(json.loads(r["candidate_ids"])) & set(candidate_ids)]

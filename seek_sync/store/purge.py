@@ -15,18 +15,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import duckdb
+from seek_sync.store.sql import IN_LIST, json_texts_contain
+from seek_sync.store.warehouse import Reader, Session
 
-from seek_sync.store.warehouse import Reader
-
-AUDIT_TABLE = """
-CREATE TABLE IF NOT EXISTS purges (
-    purge_id VARCHAR PRIMARY KEY, purged_at TIMESTAMPTZ NOT NULL, kind VARCHAR NOT NULL,
-    reason VARCHAR, dry_run BOOLEAN NOT NULL, hirer_ids VARCHAR NOT NULL,
-    candidate_ids VARCHAR NOT NULL, counts VARCHAR NOT NULL)"""
+__all__ = ["IN_LIST", "Found", "Selector", "delete", "find"]
 
 EMAILS = "$.candidate.person.communication.email[*].address"
-IN_LIST = "(SELECT UNNEST(?::VARCHAR[]))"
 
 
 @dataclass(frozen=True)
@@ -94,15 +88,12 @@ def find(db: Reader, selector: Selector) -> Found:
             found.candidate_ids = _ids(
                 db,
                 "SELECT DISTINCT COALESCE(candidate_id, profile_id) FROM candidate_profiles "
-                f"WHERE list_contains(list_transform(json_extract_string(raw_json, '{EMAILS}'), "
-                f"lambda x: lower(x)), lower(?)) {hirer_filter}",
+                f"WHERE {json_texts_contain(db.dialect, 'raw_json', EMAILS)} {hirer_filter}",
                 [selector.email, *hirer_param],
             )
         else:
             found.candidate_ids = [str(selector.candidate_id)]
-        where = (
-            f"COALESCE(candidate_id, profile_id) IN (SELECT UNNEST(?::VARCHAR[])) {hirer_filter}"
-        )
+        where = f"COALESCE(candidate_id, profile_id) IN {IN_LIST} {hirer_filter}"
         params = [found.candidate_ids, *hirer_param]
         found.hirer_ids = _ids(
             db, f"SELECT hirer_id FROM candidate_profiles WHERE {where}", params
@@ -112,8 +103,7 @@ def find(db: Reader, selector: Selector) -> Found:
     found.profile_ids = sorted({*stored, *polled})  # an event whose profile is not fetched yet
     found.attachment_ids = _ids(
         db,
-        "SELECT attachment_id FROM attachment_manifest "
-        "WHERE profile_id IN (SELECT UNNEST(?::VARCHAR[]))",
+        f"SELECT attachment_id FROM attachment_manifest WHERE profile_id IN {IN_LIST}",
         [found.profile_ids],
     )
     if found.whole_hirer:
@@ -124,9 +114,9 @@ def find(db: Reader, selector: Selector) -> Found:
         (str(h), str(s))
         for h, s in db.query(
             "SELECT DISTINCT f.hirer_id, f.sha256 FROM attachment_files f "
-            "WHERE f.attachment_id IN (SELECT UNNEST(?::VARCHAR[])) AND f.sha256 IS NOT NULL "
+            f"WHERE f.attachment_id IN {IN_LIST} AND f.sha256 IS NOT NULL "
             "AND NOT EXISTS (SELECT 1 FROM attachment_files o WHERE o.hirer_id = f.hirer_id "
-            "AND o.sha256 = f.sha256 AND o.attachment_id NOT IN (SELECT UNNEST(?::VARCHAR[])))",
+            f"AND o.sha256 = f.sha256 AND o.attachment_id NOT IN {IN_LIST})",
             [found.attachment_ids, found.attachment_ids],
         ).itertuples(index=False)
     ]
@@ -164,38 +154,53 @@ TABLES_OF_A_HIRER = (
 )
 
 
-def delete(
-    connection: duckdb.DuckDBPyConnection, found: Found, *, reason: str | None, dry_run: bool
-) -> str:
-    """Count (and unless `dry_run`, delete) the found rows and write the audit row, in one
-    transaction; returns the purge id."""
-    connection.execute(AUDIT_TABLE)
-    purge_id = "purge-" + uuid.uuid4().hex[:16]
-    connection.execute("BEGIN")
-    try:
-        for table, where, params in _deletions(found):
-            (count,) = connection.execute(  # type: ignore[misc]
-                f"SELECT COUNT(*) FROM {table} WHERE {where}", params
-            ).fetchone()
-            found.counts[table] = int(count)
-            if not dry_run and count:
-                connection.execute(f"DELETE FROM {table} WHERE {where}", params)
-        found.counts["blobs"] = len(found.blobs)
-        connection.execute(
-            "INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                purge_id,
-                datetime.now(UTC),
-                found.kind,
-                reason,
-                dry_run,
-                json.dumps(found.hirer_ids),
-                json.dumps(found.candidate_ids),
-                json.dumps(found.counts, sort_keys=True),
-            ],
+def audit(
+    db: Session, purge_id: str, found: Found, *, reason: str | None, dry_run: bool = False
+) -> None:
+    """The audit row of a purge (ids and counts only: the `purges` table), in the caller's
+    transaction."""
+    db.execute(
+        "INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            purge_id,
+            datetime.now(UTC),
+            found.kind,
+            reason,
+            dry_run,
+            json.dumps(found.hirer_ids),
+            json.dumps(found.candidate_ids),
+            json.dumps(found.counts, sort_keys=True),
+        ],
+    )
+
+
+def forget_documents(db: Session, hirer_id: str) -> int:
+    """A hirer switched to on demand: its stored files become `on_demand` (facts kept, blob
+    gone), audited as a purge is, in one transaction; returns how many files it held."""
+    where = "hirer_id = ? AND status = 'stored'"
+    count = int(db.scalar(f"SELECT COUNT(*) FROM attachment_files WHERE {where}", [hirer_id]))
+    if not count:
+        return 0
+    with db.transaction():
+        db.execute(
+            f"UPDATE attachment_files SET status = 'on_demand', blob_uri = NULL WHERE {where}",
+            [hirer_id],
         )
-        connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
-        raise
+        found = Found(kind="on_demand", hirer_ids=[hirer_id], counts={"blobs": count})
+        audit(db, "purge-" + uuid.uuid4().hex[:16], found, reason="switched to on demand")
+    return count
+
+
+def delete(db: Session, found: Found, *, reason: str | None, dry_run: bool) -> str:
+    """Count (and unless `dry_run`, delete) the found rows and write the audit row (the
+    `purges` table of the warehouse schema), in one transaction; returns the purge id."""
+    purge_id = "purge-" + uuid.uuid4().hex[:16]
+    with db.transaction():
+        for table, where, params in _deletions(found):
+            count = int(db.scalar(f"SELECT COUNT(*) FROM {table} WHERE {where}", params))
+            found.counts[table] = count
+            if not dry_run and count:
+                db.execute(f"DELETE FROM {table} WHERE {where}", params)
+        found.counts["blobs"] = len(found.blobs)
+        audit(db, purge_id, found, reason=reason, dry_run=dry_run)
     return purge_id

@@ -18,8 +18,9 @@ from datetime import datetime
 import pandas as pd
 
 from seek_sync.ats.base import SETTLED
-from seek_sync.store.purge import IN_LIST, Found
-from seek_sync.store.warehouse import Reader, Session, sql_literals
+from seek_sync.store.purge import Found
+from seek_sync.store.sql import IN_LIST, Dialect, sql_literals, try_timestamptz
+from seek_sync.store.warehouse import Reader, Session
 
 _SETTLED = sql_literals(SETTLED)
 
@@ -43,29 +44,33 @@ ORDER BY f.hirer_id, f.attachment_id
 NEEDED = f"""
 EXISTS (SELECT 1 FROM attachment_manifest m JOIN attachment_files f USING (attachment_id)
         LEFT JOIN targets t ON t.hirer_id = f.hirer_id
-        WHERE m.profile_id = a.profile_id AND f.status = 'stored'
+        WHERE m.profile_id = a.profile_id AND f.status IN ('stored', 'on_demand')
           AND (EXISTS (SELECT 1 FROM ats_uploads u WHERE u.attachment_id = f.attachment_id
                        AND u.state NOT IN ({_SETTLED}))
                OR (t.target IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ats_uploads u
                    WHERE u.attachment_id = f.attachment_id AND u.target = t.target))))
 """
 
-PROFILES_DUE = f"""
+
+def profiles_due_sql(dialect: Dialect) -> str:
+    """Applications born before a cutoff, with whether an unsettled upload holds them."""
+    return f"""
 WITH {TARGETS},
 apps AS (
     SELECT hirer_id, profile_id, COALESCE(created_at, fetched_at) AS born
     FROM candidate_profiles
     UNION ALL  -- an application whose profile was never fetched: the event's own time
-    SELECT e.hirer_id, e.profile_id, MIN(TRY_CAST(e.created_at AS TIMESTAMPTZ))
+    SELECT e.hirer_id, e.profile_id, MIN({try_timestamptz(dialect, "e.created_at")})
     FROM application_events e
     WHERE e.profile_id IS NOT NULL
       AND NOT EXISTS (SELECT 1 FROM candidate_profiles p WHERE p.profile_id = e.profile_id)
-    GROUP BY ALL)
+    GROUP BY e.hirer_id, e.profile_id)
 SELECT a.hirer_id, a.profile_id, a.born, {NEEDED} AS held
 FROM apps a
 WHERE a.born < ? AND NOT (a.hirer_id IN {IN_LIST})
 ORDER BY a.born, a.profile_id
 """
+
 
 REMOVED_HIRERS = """
 SELECT hirer_id FROM hirers
@@ -99,7 +104,9 @@ def profiles_due(
 ) -> pd.DataFrame:
     """(hirer_id, profile_id, born, held) of applications created before the cutoff, oldest
     first; `held`: an unsettled upload still needs one of its files."""
-    return db.query(PROFILES_DUE, [*_targets(targets), created_before, list(skip_hirers)])
+    return db.query(
+        profiles_due_sql(db.dialect), [*_targets(targets), created_before, list(skip_hirers)]
+    )
 
 
 def removed_hirers_due(db: Reader, removed_before: datetime) -> list[str]:
@@ -161,7 +168,7 @@ def expire(db: Session, attachment_ids: Sequence[str], reason: str) -> None:
     """Mark the files `expired` (terminal: never downloaded or sent again), with the reason; the
     row stays (the attachment is accounted for), its blob address and hash go."""
     if attachment_ids:
-        db.connection.execute(EXPIRE, [reason, list(attachment_ids)])
+        db.execute(EXPIRE, [reason, list(attachment_ids)])
 
 
 UNSETTLED_KEYS = f"""

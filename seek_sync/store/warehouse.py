@@ -1,26 +1,27 @@
-"""The warehouse (DuckDB): the datasets of DESIGN.md, written in short batched upserts.
+"""The warehouse: the datasets of DESIGN.md, written in short batched upserts, behind one interface.
 
-Only run steps open it (DuckDB allows one read-write process per file): a connection is opened for
-one batch, retried while another process holds the lock, and closed. Every row carries its hirer;
-every write is an `INSERT OR REPLACE` of a whole DataFrame keyed as the table says, so re-running a
-step changes nothing. Never row by row.
+Two implementations: `warehouse_duckdb` (a file; the embedded default) and `warehouse_postgres`
+(a schema of a PostgreSQL database; the server backend). `seek_sync.backend.open_warehouse`
+chooses by settings; the pipeline stages only see `Warehouse` and `Session`.
+
+Only run steps open it: a session lasts one short batch, never across network calls. Every row
+carries its hirer; every write replaces whole rows by the table's key, so re-running a step changes
+nothing. Never row by row. Queries are written once, with `?` parameters, in the SQL both
+dialects accept (`store.sql` holds what they spell differently).
 """
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
-from pathlib import Path
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from typing import Any
 
-import duckdb
 import pandas as pd
-import tenacity
 
-from seek_sync.store.rebuild import file_lock, rebuild
+from seek_sync.store.sql import IN_LIST, Dialect, in_hirers, sql_literals
 
-log = logging.getLogger("seek_sync.store")
+__all__ = ["IN_LIST", "in_hirers", "sql_literals"]  # re-exported: callers import them from here
 
 TABLES: dict[str, str] = {
     "hirers": """
@@ -54,15 +55,14 @@ TABLES: dict[str, str] = {
         PRIMARY KEY (attachment_id, target)""",
 }
 
-# Columns added since a table was first released: a warehouse made by an older release gets them
-# on first open (CREATE TABLE IF NOT EXISTS leaves an existing table as it was).
+# Columns added to a table after its first release (before the schema was versioned): version 1
+# of the warehouse schema adds them to a warehouse made by an older release.
 ADDED_COLUMNS: dict[str, tuple[str, ...]] = {
     "ats_uploads": ("sent_at TIMESTAMPTZ", "key_sent_at TIMESTAMPTZ"),
     "candidate_profiles": ("checked_at TIMESTAMPTZ",),  # last re-read for SEEK's deletions
 }
 
-
-# The key of each table: what `INSERT OR REPLACE` replaces on, and what a merge de-duplicates by.
+# The key of each table: what an upsert replaces on, and what a batch is de-duplicated by.
 KEYS: dict[str, tuple[str, ...]] = {
     "hirers": ("hirer_id",),
     "application_events": ("event_id",),
@@ -74,11 +74,6 @@ KEYS: dict[str, tuple[str, ...]] = {
 }
 
 
-def in_hirers(column: str = "hirer_id") -> str:
-    """A filter on a list of hirer ids passed as one parameter (a Python list)."""
-    return f"{column} IN (SELECT UNNEST(?::VARCHAR[]))"
-
-
 def timestamp_columns(table: str) -> list[str]:
     """The TIMESTAMPTZ columns of a table (journaled rows carry them as ISO strings)."""
     return [
@@ -88,76 +83,97 @@ def timestamp_columns(table: str) -> list[str]:
     ]
 
 
-def _is_lock_error(error: BaseException) -> bool:
-    return isinstance(error, duckdb.IOException) and "lock" in str(error).lower()
+def checked_batches(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The batches to write: known tables, a hirer on every row, one row per key (the last)."""
+    out = {}
+    for table, frame in frames.items():
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table}")
+        if "hirer_id" not in frame.columns or frame["hirer_id"].isna().any():
+            raise ValueError(f"every {table} row must carry its hirer_id")
+        if not frame.empty:
+            keys = [k for k in KEYS[table] if k in frame.columns]
+            out[table] = frame.drop_duplicates(keys, keep="last") if keys else frame
+    return out
 
 
-Opener = Callable[[], AbstractContextManager[duckdb.DuckDBPyConnection]]
+class Session(ABC):
+    """Reads and batched writes on one open connection."""
+
+    dialect: Dialect
+
+    @abstractmethod
+    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
+        """The rows of a query as a DataFrame."""
+
+    @abstractmethod
+    def rows(self, sql: str, parameters: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """The rows of a query as tuples."""
+
+    @abstractmethod
+    def execute(self, sql: str, parameters: Sequence[Any] = ()) -> None:
+        """One statement (an UPDATE or DELETE), committed unless inside `transaction()`."""
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[None]:
+        """Everything inside commits together or not at all."""
+
+    @abstractmethod
+    def _write(self, table: str, frame: pd.DataFrame) -> None:
+        """Insert or replace one de-duplicated batch, inside the caller's transaction."""
+
+    def scalar(self, sql: str, parameters: Sequence[Any] = ()) -> Any:
+        found = self.rows(sql, parameters)
+        return found[0][0] if found else None
+
+    def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
+        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
+        if frame.empty:
+            return 0
+        return self.upsert_many({table: frame})
+
+    def upsert_many(
+        self, frames: dict[str, pd.DataFrame], *, before_commit: Callable[[], None] | None = None
+    ) -> int:
+        """Insert or replace several tables' batches in one transaction; returns the row count."""
+        batches = checked_batches(frames)
+        with self.transaction():
+            for table, frame in batches.items():
+                self._write(table, frame)
+            if before_commit is not None:
+                before_commit()
+        return sum(len(frame) for frame in frames.values())
 
 
-class Warehouse:
-    """A DuckDB file with the seek-sync tables.
+class Warehouse(ABC):
+    """Where the datasets live; opens a short session per batch."""
 
-    `opener` (e.g. dagster-duckdb's `DuckDBResource.get_connection`) opens read-write connections;
-    without one, `duckdb.connect` is used. Either way a locked file is waited for, with backoff.
-    """
+    dialect: Dialect
 
-    def __init__(
-        self, path: Path, *, opener: Opener | None = None, lock_timeout_seconds: float = 60.0
-    ) -> None:
-        self.path = Path(path)
-        self.opener = opener
-        self.lock_timeout_seconds = lock_timeout_seconds
-        self._schema_ready = False  # tables are created once per instance, not per connection
+    @abstractmethod
+    def session(self) -> AbstractContextManager[Session]:
+        """Several reads and writes on one short-lived connection (never across network calls)."""
 
-    @contextmanager
-    def connect(self, *, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection; waits (with backoff) while another process holds the file."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        retrying = tenacity.Retrying(
-            retry=tenacity.retry_if_exception(_is_lock_error),
-            wait=tenacity.wait_exponential_jitter(multiplier=0.05, max=2.0),
-            stop=tenacity.stop_after_delay(self.lock_timeout_seconds),
-            reraise=True,
-        )
-        opener = self.opener
-        if opener is None or read_only:
+    @abstractmethod
+    def exclusive(self, *, rewrite: bool = True) -> AbstractContextManager[Session]:
+        """The session of a purge: no run step writes meanwhile, and afterwards (`rewrite`) the
+        deleted rows are gone from the stored bytes, not only hidden."""
 
-            @contextmanager
-            def opener() -> Iterator[duckdb.DuckDBPyConnection]:
-                connection = duckdb.connect(str(self.path), read_only=read_only)
-                try:
-                    yield connection
-                finally:
-                    connection.close()
+    @abstractmethod
+    def size_bytes(self) -> int:
+        """What the warehouse occupies on disk (a purge reports it)."""
 
-        def enter() -> tuple[AbstractContextManager[duckdb.DuckDBPyConnection], Any]:
-            manager = opener()
-            return manager, manager.__enter__()
+    @abstractmethod
+    def upgrade(self) -> list[int]:
+        """Apply the schema's migrations not yet applied (`seek-sync db upgrade`)."""
 
-        with file_lock(self.path, exclusive=False):  # never open while a purge swaps the file
-            manager, connection = retrying(enter)
-            try:
-                if not read_only and not self._schema_ready:
-                    ensure_schema(connection)
-                    self._schema_ready = True
-                yield connection
-            finally:
-                manager.__exit__(None, None, None)
+    @abstractmethod
+    def versions(self) -> tuple[int, int]:
+        """(version applied, version this release needs) of the warehouse schema."""
 
-    @contextmanager
-    def exclusive(self, *, rewrite: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
-        """The only connection to the file while it is held (a purge's deletions), after which
-        the file is rewritten (`rewrite`) so deleted rows are gone from its bytes (`rebuild`)."""
-        with file_lock(self.path, exclusive=True):
-            connection = duckdb.connect(str(self.path))
-            try:
-                ensure_schema(connection)
-                yield connection
-            finally:
-                connection.close()
-            if rewrite:
-                rebuild(self.path)
+    @abstractmethod
+    def connect(self, *, read_only: bool = False) -> AbstractContextManager[Any]:
+        """The driver's own connection (DuckDB or psycopg), for tests and the journal's merge."""
 
     def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
         """Insert or replace a batch of rows in one transaction; returns the row count."""
@@ -168,85 +184,10 @@ class Warehouse:
         with self.session() as session:
             return session.query(sql, parameters)
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
-        """Several reads and writes on one short-lived connection (never across network calls:
-        the file is held, and DuckDB lets one process at a time hold it)."""
-        with self.connect() as connection:
-            yield Session(connection)
 
-
-class Session:
-    """Reads and batched writes on one open connection."""
-
-    def __init__(self, connection: duckdb.DuckDBPyConnection) -> None:
-        self.connection = connection
-
-    def query(self, sql: str, parameters: Sequence[Any] = ()) -> pd.DataFrame:
-        return self.connection.execute(sql, list(parameters)).df()
-
-    def upsert(self, table: str, rows: pd.DataFrame | Sequence[dict[str, Any]]) -> int:
-        frame = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(list(rows))
-        if frame.empty:
-            return 0
-        return upsert(self.connection, table, frame)
-
-
-def ensure_schema(connection: duckdb.DuckDBPyConnection) -> None:
-    for table, columns in TABLES.items():
-        connection.execute(f"CREATE TABLE IF NOT EXISTS {table} ({columns})")
-    for table, added in ADDED_COLUMNS.items():
-        for column in added:
-            connection.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column}")
-
-
-def upsert(connection: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> int:
-    return upsert_many(connection, {table: frame})
-
-
-def upsert_many(
-    connection: duckdb.DuckDBPyConnection,
-    frames: dict[str, pd.DataFrame],
-    *,
-    before_commit: Callable[[], None] | None = None,
-) -> int:
-    """Insert or replace several tables' batches in one transaction; returns the row count."""
-    for table, frame in frames.items():
-        if table not in TABLES:
-            raise ValueError(f"unknown table {table}")
-        if "hirer_id" not in frame.columns or frame["hirer_id"].isna().any():
-            raise ValueError(f"every {table} row must carry its hirer_id")
-    for table, frame in frames.items():
-        connection.register(f"batch_{table}", frame)
-    try:
-        connection.execute("BEGIN")
-        try:
-            for table, frame in frames.items():
-                columns = ", ".join(f'"{c}"' for c in frame.columns)
-                connection.execute(
-                    f"INSERT OR REPLACE INTO {table} ({columns}) "
-                    f"SELECT {columns} FROM batch_{table}"
-                )
-            if before_commit is not None:
-                before_commit()
-            connection.execute("COMMIT")
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-    finally:
-        for table in frames:
-            connection.unregister(f"batch_{table}")
-    return sum(len(frame) for frame in frames.values())
-
-
-Reader = Warehouse | Session  # anything with .query(sql, params)
+Reader = Warehouse | Session  # anything with .query(sql, params) and .dialect
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """A query's rows as dicts, missing values as None (not NaN or NaT)."""
     return frame.astype(object).where(frame.notna(), None).to_dict("records")  # type: ignore[return-value]
-
-
-def sql_literals(values: Iterable[str]) -> str:
-    """Constant words (states) as a SQL list, `'a', 'b'`, sorted so a query's text is stable."""
-    return ", ".join(f"'{value}'" for value in sorted(values))

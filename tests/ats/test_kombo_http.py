@@ -22,6 +22,7 @@ from seek_sync.ats.kombo import KomboTarget
 from seek_sync.ats.kombo_api import KomboApi
 from seek_sync.ats.targets import HirerTarget, TargetConfigError, TargetKind, TargetMap
 from seek_sync.http import RetryPolicy
+from seek_sync.http.clients import async_client
 from seek_sync.sandbox import files as sandbox_files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.kombo import KomboFake, kombo_fake
@@ -143,7 +144,7 @@ async def world(
     )
     base_url, served = file_server
     blobs = Blobs(BlobStore((tmp_path / "blobs").as_uri()), base_url, served)
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with async_client(httpx.Timeout(30)) as http:
         w = World(server, fake, settings, blobs, http, None)  # type: ignore[arg-type]
         w.target = w.make_target()
         yield w
@@ -226,8 +227,8 @@ async def test_new_candidate_created_once_files_typed_and_pushed_once(world: Wor
         "document-3.pdf": "OTHER",
     }
     assert {a.sha256 for a in stored.values()} == {f.sha256 for f in files}
-    assert stored["document-3.pdf"].upload.via == "data_url"
-    assert stored["document-0.pdf"].upload.via == "data"
+    assert stored["document-3.pdf"].via == "data_url"
+    assert stored["document-0.pdf"].via == "data"
     assert world.fake.uploads_received(application) == 4
     again = await world.target.push(person, files, first.candidate, states)
     assert world.fake.uploads_received(application) == 4 and world.count() == 4

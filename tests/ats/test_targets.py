@@ -75,6 +75,7 @@ def test_unmapped_hirer_is_reported_not_guessed(target_map: TargetMap) -> None:
         ("hirers: {h: {target: workday, api_key_env: X}}", "hirers.h.target"),
         ("hirers: {h: {target: kombo}}", "hirers.h.api_key_env: Field required"),
         ("hirers: {h: {target: kombo, api_key_env: X, password: p}}", "Extra inputs"),
+        ("hirers: {h: {target: kombo, api_key_env: X, attachments: later}}", "attachments"),
     ],
 )
 def test_bad_map_gives_one_clear_error(tmp_path: Path, text: str, message: str) -> None:
@@ -82,6 +83,16 @@ def test_bad_map_gives_one_clear_error(tmp_path: Path, text: str, message: str) 
     path.write_text(text)
     with pytest.raises(TargetConfigError, match=message):
         TargetMap.load(path)
+
+
+def test_attachments_are_stored_unless_a_hirer_is_on_demand(
+    target_map: TargetMap, tmp_path: Path
+) -> None:
+    assert target_map.on_demand() == frozenset()
+    assert {t.attachments for t in target_map.hirers.values()} == {"stored"}
+    path = tmp_path / "demand.yaml"
+    path.write_text(MAP.replace("    default_job_id: job-default", "    attachments: on_demand"))
+    assert TargetMap.load(path).on_demand() == {"seekAnzPublicTest:organization:seek:BBBB2222"}
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ Chromium with apt when it runs as root). Playwright is a pinned dev dependency, 
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from tests.browser.dev_stack import DevStack, dev_stack
 from tests.browser.visits import artifacts_dir
+from tests.services import fail_or_skip
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -24,10 +24,6 @@ if TYPE_CHECKING:
 # Chromium in a container as root: no sandbox; /dev/shm may be small.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage"]
 VIEWPORT = {"width": 1600, "height": 1000}
-
-
-def under_ci() -> bool:
-    return os.environ.get("CI", "").strip().lower() in {"true", "1", "yes"}
 
 
 @pytest.fixture
@@ -38,10 +34,10 @@ def chromium() -> str:
     import playwright.sync_api  # noqa: F401
 
     path = shutil.which("chromium")
-    if path is None and under_ci():
-        pytest.fail("no `chromium` on PATH under CI: `make test` installs it with apt as root")
     if path is None:
-        pytest.skip("no `chromium` on PATH: run `make test` as root, or `apt-get install chromium`")
+        fail_or_skip(
+            "no `chromium` on PATH", "run `make test` as root, or `apt-get install chromium`"
+        )
     return path
 
 

@@ -13,7 +13,9 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import duckdb
 import httpx
 import psutil
 import yaml
@@ -30,6 +33,7 @@ import yaml
 from seek_sync.local_stack import PROJECT_ROOT
 from seek_sync.process_stack import free_port
 from seek_sync.settings import ENV_PREFIX
+from tests.browser.queries import CHECKS, EXECUTIONS, LATEST, LOCATIONS, PARTITIONS, RUNS
 
 T = TypeVar("T")
 SEEK_SYNC = str(Path(sys.executable).parent / "seek-sync")
@@ -37,19 +41,6 @@ ACTIVE = {"QUEUED", "NOT_STARTED", "STARTING", "STARTED", "CANCELING"}
 BANNER = re.compile(r"^sandbox (\S+)\s+receiver (\S+)", re.MULTILINE)
 # A rejected or failed upload's reason as the checks count it: "<state>: <reason>".
 REASON = re.compile(r"^(rejected|failed): \S")
-
-LOCATIONS = """{ workspaceOrError { __typename ... on Workspace { locationEntries { name
-  loadStatus locationOrLoadError { __typename ... on PythonError { message } } } } } }"""
-RUNS = """{ runsOrError(limit: 100) { ... on Runs { results { runId jobName status
-  tags { key value } } } } }"""
-PARTITIONS = """query($path: [String!]!) { assetNodeOrError(assetKey: {path: $path}) {
-  ... on AssetNode { partitionKeys } } }"""
-CHECKS = """query($path: [String!]!) { assetNodeOrError(assetKey: {path: $path}) {
-  ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name } } } } } }"""
-EXECUTIONS = """query($path: [String!]!, $check: String!) {
-  assetCheckExecutions(assetKey: {path: $path}, checkName: $check, limit: 50) {
-    runId status partition evaluation { success metadataEntries { label
-      ... on JsonMetadataEntry { jsonString } ... on TextMetadataEntry { text } } } } }"""
 
 
 class StackError(AssertionError):
@@ -134,6 +125,12 @@ class DevStack:
         busy = any(r["status"] in ACTIVE for r in runs)
         return done and not busy and bool(self.partition_keys("ats_uploads"))
 
+    def hirer_keys(self) -> dict[str, str]:
+        """SEEK hirer id -> partition key, from the stack's inbox (read-only)."""
+        path = Path(self.environment()["SEEK_SYNC_HOME"]) / "inbox.sqlite3"
+        with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+            return dict(db.execute("SELECT hirer_id, partition_key FROM hirer_keys").fetchall())
+
     def targets(self) -> dict[str, str]:
         """Hirer -> ATS kind, from the hirer map `seek-sync dev` wrote into its home."""
         entries = yaml.safe_load((self.home / "hirer-targets.yaml").read_text())["hirers"]
@@ -159,6 +156,63 @@ class DevStack:
                     partition, run_id = execution.get("partition"), execution["runId"]
                     found.append(FailedCheck(check["name"], partition, run_id, frozenset(reasons)))
         return found
+
+    def evaluations(self, asset: str, check: str) -> list[dict[str, Any]]:
+        """The check's latest executions: partition, run, passed, metadata (label -> text)."""
+        found = []
+        for execution in self.graphql(EXECUTIONS, path=[asset], check=check)[
+            "assetCheckExecutions"
+        ]:
+            evaluation = execution.get("evaluation") or {}
+            metadata = {
+                e["label"]: e.get("jsonString") or e.get("text") or ""
+                for e in evaluation.get("metadataEntries") or []
+            }
+            found.append(execution | {"passed": evaluation.get("success"), "metadata": metadata})
+        return found
+
+    def latest_row_count(self, asset: str, partition: str) -> tuple[str, int]:
+        """The partition's latest materialization: its run and `dagster/row_count`."""
+        node = self.graphql(LATEST, path=[asset], partition=partition)["assetNodeOrError"]
+        [latest] = node["assetMaterializations"]
+        [count] = [
+            e["intValue"] for e in latest["metadataEntries"] if e["label"] == "dagster/row_count"
+        ]
+        return str(latest["runId"]), int(count)
+
+    def environment(self) -> dict[str, str]:
+        """The settings `seek-sync dev` left a second shell (`<home>/env.sh`)."""
+        found = {}
+        for line in (self.home / "env.sh").read_text(encoding="utf-8").splitlines():
+            if line.startswith("export "):
+                key, _, value = line.removeprefix("export ").partition("=")
+                found[key] = shlex.split(value)[0] if value else ""
+        return found
+
+    def seek_sync(self, *args: str) -> subprocess.Popen[str]:
+        """A `seek-sync` command in a second shell of this stack."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+        return subprocess.Popen(
+            [SEEK_SYNC, *args],
+            cwd=PROJECT_ROOT,
+            env=env | self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    def warehouse(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """A read of the warehouse, retried while a run step holds its write lock."""
+        path = Path(self.environment()["SEEK_SYNC_HOME"]) / "warehouse.duckdb"
+
+        def read() -> list[list[tuple[Any, ...]]] | None:
+            try:
+                with duckdb.connect(str(path), read_only=True) as db:
+                    return [db.execute(sql, list(params)).fetchall()]
+            except duckdb.IOException:
+                return None
+
+        return self.wait("a read of the warehouse", 30, read)[0]
 
     def ledger_emails(self) -> set[str]:
         """Emails of the candidates/applications the ATS fakes hold (ours and Kombo's seeded)."""

@@ -2,80 +2,48 @@
 
 One walk through the UI of a fresh stack (the sensor starts the first runs by itself): the asset
 lineage and catalog show the assets with their descriptions (taken from the `Definitions`), a run
-of one hirer launched from the `hirer_sync` job's materialize dialog succeeds, the `ats_uploads`
-checks tab shows a failing check whose metadata carries the reason an upload was refused (and the
-events tab the `not_sent` reasons), and no page visited holds a sandbox candidate's name or email.
-Screenshots of each page land in `test-artifacts/browser/` (see `visits.artifacts_dir`).
+of one hirer launched from the `hirer_sync` job's materialize dialog succeeds, no check of
+`ats_uploads` fails for refusals final by design while its metadata and the events tab still show
+them by reason, a purge by the CLI in a second shell is listed on the `purge` job's Runs tab and
+leaves the hirer's latest `ats_uploads` row count equal to the warehouse's, the `retention`
+Launchpad opens on `dry_run: true` and the dry run it launches is tagged as one in the runs list,
+the start logged no warning, and no page visited holds a sandbox candidate's name or email. The
+pages that list hirers and checks (the asset's partitions, checks and events, a check's
+partitions, the runs list) show every hirer key and check name whole at 1,600 px
+(`readable.py`). Screenshots of each page land in `test-artifacts/browser/` (see
+`visits.artifacts_dir`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
-from seek_sync.file_policy import refusal
+from seek_sync.assets.checks import CHECKS
+from seek_sync.assets.dry_runs import DRY_RUN_TAG
 from seek_sync.jobs import hirer_sync
 from tests.browser.dev_stack import ACTIVE, DevStack
+from tests.browser.readable import assert_readable
+from tests.browser.readable import control as cut_control
+from tests.browser.ui_helpers import (
+    any_of,
+    description_line,
+    read_run_log,
+    show_reason,
+    skip_welcome,
+)
 from tests.browser.visits import Recorder, candidate_people, search
 
 pytestmark = pytest.mark.browser
 BUDGET_SECONDS = 180  # the whole test, stack start and stop included
 ASSET = "ats_uploads"  # the asset whose checks count refused uploads by reason
-# What our file policy answers for the sandbox's disallowed ZIP and EXE edge cases.
-ZIP_AND_EXE = ("application/zip", "application/vnd.microsoft.portable-executable")
-POLICY_REASONS = [refusal(mime, b"") for mime in ZIP_AND_EXE]
-
-
-def description_line(description: str | None) -> str:
-    """A description's first paragraph as the UI renders it (Markdown `code` loses its marks)."""
-    return " ".join((description or "").split("\n\n")[0].replace("`", "").split())
-
-
-def any_of(texts: set[str] | list[str]) -> re.Pattern[str]:
-    return re.compile("|".join(re.escape(t) for t in sorted(texts)))
-
-
-def skip_welcome(page: Page) -> None:
-    """A fresh instance greets the first visitor with a newsletter dialog: skip it whenever it
-    covers what the test is about to click or check."""
-    page.add_locator_handler(
-        page.get_by_text("Join the Dagster community"),
-        lambda: page.get_by_role("button", name="Skip").click(),
-    )
-
-
-def show_reason(page: Page, hirer: str, reasons: set[str]) -> None:
-    """On a check's execution history: open the metadata of a failed evaluation for `hirer`,
-    then each of its JSON entries until one shows a reason (that dialog stays open)."""
-    row = page.get_by_role("row").filter(has_text=hirer).filter(has_text="Failed").first
-    row.get_by_role("button").last.click()  # the row's metadata
-    dialogs = page.get_by_role("dialog")
-    expect(dialogs).to_have_count(1)
-    expect(dialogs).to_contain_text(hirer)
-    pattern = any_of(reasons)
-    if pattern.search(dialogs.inner_text()):
-        return
-    for index in range(dialogs.get_by_text("[Show JSON]").count()):
-        dialogs.first.get_by_text("[Show JSON]").nth(index).click()
-        expect(dialogs).to_have_count(2)
-        if pattern.search(dialogs.last.inner_text()):
-            return
-        dialogs.last.get_by_role("button", name="Close").click()
-        expect(dialogs).to_have_count(1)
-    raise AssertionError(f"no reason of {hirer} in its failed evaluation's metadata: {reasons}")
-
-
-def read_run_log(recorder: Recorder, log: Locator) -> None:
-    """The run's event log is a virtualized table: scroll it top to bottom, reading each view."""
-    height, view = log.evaluate("e => [e.scrollHeight, e.clientHeight]")
-    for index, top in enumerate(range(0, height + view, max(view - 40, 100))):
-        log.evaluate("(e, y) => { e.scrollTop = y; }", top)
-        recorder.page.wait_for_timeout(100)
-        recorder.read(f"run-log-{index:02d}")
+CHECK = "no_upload_needs_action"
 
 
 @pytest.mark.timeout(BUDGET_SECONDS)
@@ -117,8 +85,15 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     # The sensor's first runs (every hirer, both ATS kinds) finish on their own.
     stack.wait("end of the sensor's first runs", 100, stack.settled)
     partitions, targets = stack.partition_keys(ASSET), stack.targets()
-    kombo = sorted(h for h in partitions if targets.get(h) == "kombo")
+    hirer_of = {key: hirer_id for hirer_id, key in stack.hirer_keys().items()}
+    assert sorted(hirer_of) == sorted(partitions)
+    kombo = sorted(k for k in partitions if targets.get(hirer_of[k]) == "kombo")
     hirer = (kombo or sorted(partitions))[0]  # Kombo settles in one pass: no callback due later
+    checks = {c.name: c.asset for c in CHECKS}
+    names = [*partitions, *checks, *described]  # hirer keys, check and asset names
+
+    def readable(where: str, whole: list[str]) -> None:
+        assert_readable(page, names, whole=whole, where=where)
 
     # (b) One hirer's run launched from the UI (the job's materialize dialog) succeeds.
     page.goto(f"{ui}/locations/{location}/jobs/{hirer_sync.name}")
@@ -131,6 +106,7 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     expect(launch).to_be_enabled()
     shows = f"{hirer_sync.name}'s materialize dialog: one hirer selected, 'Launch 1 run'"
     recorder.shot("launch-one-hirer", shows)
+    readable("materialize dialog", whole=[hirer])  # the selected partition's 100-px tag
     before = {run["runId"] for run in stack.runs()}
     launch.click()
 
@@ -160,47 +136,124 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     page.goto(f"{ui}/runs")
     expect(page.get_by_text(run_id[:8]).first).to_be_visible()
     recorder.shot("runs-list", "runs list: the sensor's batched runs and the launched run")
+    cut_control(page, hirer)  # the reader sees a key cut by CSS or in the middle
+    readable("runs list", whole=[hirer])  # the launched run's `dagster/partition` tag
+    # A second shell purges one candidate of another hirer while the browser goes on
+    # (after the run: a purge rewrites the warehouse under an exclusive lock).
+    purged_hirer = next(k for k in sorted(partitions) if k != hirer)
+    purged_id = hirer_of[purged_hirer]  # the CLI and the warehouse know the SEEK id
+    [(candidate, uploads_before)] = stack.warehouse(
+        "SELECT p.candidate_id, (SELECT COUNT(*) FROM ats_uploads u WHERE u.hirer_id = ?) "
+        "FROM candidate_profiles p WHERE p.hirer_id = ? ORDER BY 1 LIMIT 1",
+        purged_id,
+        purged_id,
+    )
+    purge = stack.seek_sync("purge", "--candidate", candidate, "--hirer", purged_id)
 
-    # (c) A refused upload shows as a failing check on ats_uploads, with its reason.
-    failures = stack.failed_checks(ASSET)
-    mine = [f for f in failures if f.partition == hirer]
-    assert mine, stack.fail(f"no failing {ASSET} check with a reason for {hirer}: {failures}")
-    reasons = set().union(*(f.reasons for f in mine))
-    every_reason = set().union(*(f.reasons for f in failures))
-    assert any(r.endswith(p) for r in every_reason for p in POLICY_REASONS), every_reason
-    check = next((f for f in mine if f.run_id == run_id), mine[0]).check
+    # (c) Refusals final by design (the sandbox's executable, archive, oversized file) fail no
+    # check: the latest evaluation of every hirer passes, its counts still name them by reason.
+    latest: dict[str, dict[str, Any]] = {}
+    for execution in stack.evaluations(ASSET, CHECK):  # newest first
+        latest.setdefault(execution["partition"], execution)
+    assert set(latest) >= set(partitions), (set(partitions) - set(latest), CHECK)
+    red = [h for h, e in latest.items() if not e["passed"]]
+    assert red == [], stack.fail(f"{CHECK} failing for {red}: {[latest[h] for h in red]}")
+    counts = {h: json.loads(e["metadata"]["counts"]) for h, e in latest.items()}
+    final = {h: [k for k in c if ", final): " in k] for h, c in counts.items()}
+    shown = " ".join(k for keys in final.values() for k in keys)
+    assert "(executable, final)" in shown and "(archive, final)" in shown, counts
+    refused = max(final, key=lambda h: len(final[h]))  # the hirer with the most final refusals
     page.goto(f"{ui}/assets/{ASSET}")
     expect(page.get_by_text(described[ASSET], exact=True).first).to_be_visible()
     recorder.shot("ats-uploads-overview", f"{ASSET}'s overview: description, latest check results")
+    page.goto(f"{ui}/assets/{ASSET}?view=partitions")
+    for key in partitions:
+        expect(page.get_by_text(key, exact=True).first).to_be_visible()
+    recorder.shot("ats-uploads-partitions", f"{ASSET}'s partitions: every hirer key whole")
+    readable("partitions tab", whole=partitions)
     page.goto(f"{ui}/assets/{ASSET}?view=events")
-    page.get_by_text(hirer, exact=True).first.click()
-    expect(page.get_by_text(f"Partition {hirer} materialized in run")).to_be_visible()
-    reason_texts = {r.split(": ", 1)[1] for r in reasons}
-    table = page.get_by_text(any_of(reason_texts)).first
+    page.get_by_text(refused, exact=True).first.click()
+    expect(
+        page.get_by_text(re.compile(f"Partition {re.escape(refused)} materialized"))
+    ).to_be_visible()
+    table = page.get_by_text(any_of([k.split("): ", 1)[1] for k in final[refused]])).first
     expect(table).to_be_visible()
     table.scroll_into_view_if_needed()
-    shows = f"{ASSET}'s events: {hirer}'s materialization, its not_sent table of reasons"
+    shows = f"{ASSET}'s events: {refused}'s materialization, its not_sent table (column final)"
     recorder.shot("ats-uploads-not-sent", shows)
+    readable("events tab", whole=[refused])
     page.goto(f"{ui}/assets/{ASSET}?view=checks")
-    entry = page.get_by_title(check, exact=True).first.locator("xpath=..")  # name + status
-    expect(entry).to_contain_text("Failed")
+    entry = page.get_by_title(CHECK, exact=True).first.locator("xpath=..")  # name + status
+    expect(entry).not_to_contain_text("Failed")
     entry.click()
     expect(page.get_by_text("Latest execution")).to_be_visible()
-    recorder.shot("ats-uploads-checks", f"{ASSET}'s checks tab: {check} failed")
+    recorder.shot("ats-uploads-checks", f"{ASSET}'s checks tab: {CHECK} not failing")
+    readable("checks tab", whole=[c for c, a in checks.items() if a == ASSET])
     page.get_by_text("Execution history", exact=True).click()
-    show_reason(page, hirer, reasons)
-    shows = f"{check}'s execution history: {hirer}'s failed evaluation, its counts by reason"
-    recorder.shot("check-failed-reason", shows)
-    # Each hirer has its own result: the check's Partitions tab shows none as never checked.
+    show_reason(page, refused, hirer_of[refused], set(final[refused]), status="Passed|Succeeded")
+    shows = f"{CHECK}'s execution history: {refused} passed, its final refusals by reason"
+    recorder.shot("check-final-refusals", shows)
     page.goto(f"{ui}/assets/{ASSET}?view=checks")
-    page.get_by_title(check, exact=True).first.click()
+    page.get_by_title(CHECK, exact=True).first.click()
     page.get_by_text("Partitions", exact=True).last.click()
-    failed_hirers = len({f.partition for f in failures if f.check == check})
-    expect(page.get_by_text("Missing (0)")).to_be_visible()
-    expect(page.get_by_text(f"Failed ({failed_hirers})", exact=True)).to_be_visible()
-    expect(page.locator("body")).to_contain_text(hirer)
-    shows = f"{check}'s Partitions tab: each hirer's own result, {failed_hirers} failed, 0 missing"
-    recorder.shot("check-partitions", shows)
+    expect(page.locator("body")).to_contain_text(refused)
+    recorder.shot("check-partitions", f"{CHECK}'s Partitions tab: every hirer checked, none failed")
+    readable("check's partitions tab", whole=partitions)
+    for state in ("Failed", "Missing"):  # a status with hirers in it is listed as "Failed (n)"
+        expect(page.get_by_text(re.compile(f"^{state} \\([1-9]\\d*\\)$"))).to_have_count(0)
+
+    # (e) The CLI's purge is listed under the `purge` job; the hirer's latest totals after it
+    # are the warehouse's.
+    _, err = purge.communicate(timeout=60)
+    assert purge.returncode == 0, stack.fail(f"seek-sync purge failed: {err}")
+    [purge_run] = [r["runId"] for r in stack.runs() if r["jobName"] == "purge"]
+    page.goto(f"{ui}/locations/{location}/jobs/purge/runs")
+    expect(page.get_by_text(purge_run[:8]).first).to_be_visible()
+    expect(page.get_by_text("You have not launched any runs")).to_have_count(0)
+    recorder.shot("purge-job-runs", f"the purge job's Runs tab: the CLI's purge {purge_run[:8]}")
+    _, shown_rows = stack.latest_row_count(ASSET, purged_hirer)
+    [(held,)] = stack.warehouse(f"SELECT COUNT(*) FROM {ASSET} WHERE hirer_id = ?", purged_id)
+    assert shown_rows == held and held < uploads_before, (shown_rows, held, uploads_before)
+    page.goto(f"{ui}/assets/{ASSET}?view=events")
+    page.get_by_text(purged_hirer, exact=True).first.click()
+    expect(page.get_by_text(f"materialized in run {purge_run[:8]}").first).to_be_visible()
+    shows = f"{ASSET}'s events: {purged_hirer}'s latest totals ({held} rows) from the purge run"
+    recorder.shot("totals-after-purge", shows)
+
+    # (f) The retention Launchpad opens on a dry run; launched, the runs list marks it as one.
+    page.goto(f"{ui}/locations/{location}/jobs/retention/playground")
+    scaffold = page.get_by_role("button", name=re.compile("Scaffold"))
+    if scaffold.count():
+        scaffold.first.click()
+    expect(page.locator("body")).to_contain_text(re.compile(r"dry_run:\s*true"))
+    recorder.shot("retention-launchpad", "the retention Launchpad: dry_run: true by default")
+    before = {run["runId"] for run in stack.runs()}
+    page.get_by_role("button", name="Launch Run").click()
+
+    def dry_run_done() -> str | None:
+        for run in stack.runs():
+            tags = {tag["key"]: tag["value"] for tag in run["tags"]}
+            if run["runId"] not in before and run["jobName"] == "retention":
+                done = run["status"] not in ACTIVE and tags.get(DRY_RUN_TAG) == "true"
+                return str(run["runId"]) if done else None
+        return None
+
+    dry_run = stack.wait("the retention dry run", 60, dry_run_done)
+    page.goto(f"{ui}/runs")
+    expect(page.get_by_text(dry_run[:8]).first).to_be_visible()
+    expect(page.get_by_text(f"{DRY_RUN_TAG}: true").first).to_be_visible()  # the only dry run
+    recorder.shot("runs-list-dry-run", f"runs list: the retention dry run {dry_run[:8]} tagged")
+    readable("runs list", whole=[hirer])
+    page.goto(f"{ui}/assets/attachment_files?view=checks")
+    files_checks = [c for c, a in checks.items() if a == "attachment_files"]
+    for name in files_checks:
+        expect(page.get_by_text(name, exact=True).first).to_be_visible()
+    recorder.shot("attachment-files-checks", "attachment_files' checks tab: every name whole")
+    readable("checks tab", whole=files_checks)
+    # A clean start logged no warning: no BetaWarning, no superseded `dagster dev`, no ignored
+    # dagster.yaml (a run's own warnings are not the start's).
+    started = stack.log.read_text(errors="replace")
+    assert not re.search(r"BetaWarning|SupersessionWarning|will not be used to configure", started)
 
     # (d) No page held a candidate's name or email; the same search finds what is expected.
     people = candidate_people()

@@ -15,9 +15,9 @@ from typing import Any
 
 import dagster as dg
 
+from seek_sync.backend import open_warehouse
 from seek_sync.jobs import HIRER_ASSETS
 from seek_sync.local_stack import PROJECT_ROOT, LocalStack
-from seek_sync.store.warehouse import Warehouse
 
 DAGSTER = str(Path(sys.executable).with_name("dagster"))
 # The multiprocess executor (one process per step), started from a forkserver that has imported
@@ -43,8 +43,9 @@ def add_hirer_partitions(hirers: list[str]) -> None:
         instance.add_dynamic_partitions("hirer", hirers)
 
 
-def materialize(hirer_id: str, run_config: dict[str, Any]) -> subprocess.Popen[str]:
-    """`dagster asset materialize` of the hirer_sync assets for one hirer, as a real process."""
+def materialize(key: str, run_config: dict[str, Any]) -> subprocess.Popen[str]:
+    """`dagster asset materialize` of the hirer_sync assets for one hirer (its partition key),
+    as a real process."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
     command = [
@@ -56,7 +57,7 @@ def materialize(hirer_id: str, run_config: dict[str, Any]) -> subprocess.Popen[s
         "--select",
         ",".join(HIRER_ASSETS),
         "--partition",
-        hirer_id,
+        key,
         "--config-json",
         json.dumps(run_config),
     ]
@@ -76,10 +77,11 @@ def finish(process: subprocess.Popen[str]) -> tuple[int, str]:
     return process.returncode, output
 
 
-def materialize_all(hirers: list[str], run_config: dict[str, Any]) -> dict[str, tuple[int, str]]:
-    """One process per hirer, all started before any is waited for."""
-    processes = {hirer_id: materialize(hirer_id, run_config) for hirer_id in hirers}
-    return {hirer_id: finish(process) for hirer_id, process in processes.items()}
+def materialize_all(run_configs: dict[str, dict[str, Any]]) -> dict[str, tuple[int, str]]:
+    """One process per hirer (partition key, with its run config), all started before any is
+    waited for."""
+    processes = {key: materialize(key, config) for key, config in run_configs.items()}
+    return {key: finish(process) for key, process in processes.items()}
 
 
 def _plain(value: Any, stack: LocalStack) -> Any:
@@ -93,7 +95,7 @@ def _plain(value: Any, stack: LocalStack) -> Any:
 
 def warehouse_rows(stack: LocalStack, *, ignore: frozenset[str] = frozenset()) -> Rows:
     """Every per-hirer table, sorted, without timestamps (and without the `ignore` columns)."""
-    warehouse = Warehouse(stack.settings.warehouse_path)
+    warehouse = open_warehouse(stack.settings)
     out: Rows = {}
     with warehouse.connect(read_only=True) as connection:
         for table in PER_HIRER_TABLES:

@@ -1,20 +1,25 @@
 """Helpers for crash tests: kill points at the fakes, driving `seek-sync` processes to settled,
-and the exactly-once audit counted through the fakes' own APIs and the warehouse."""
+and the exactly-once audit counted through the fakes' own APIs and the warehouse (the stack's
+DuckDB file, or its PostgreSQL schema when the stack is on the server backend)."""
 
 from __future__ import annotations
 
 import re
-import sqlite3
 import subprocess
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import dagster as dg
 
+from seek_sync.backend import open_blobs, open_inbox, open_warehouse
 from seek_sync.process_stack import ProcessStack
+from seek_sync.settings import ENV_PREFIX, BlobFields, WarehouseFields, load
+from seek_sync.store.blobs import BlobStore
 from seek_sync.store.warehouse import Warehouse
 from seek_sync.testhooks import KILL_AT_ENV, MERGE_BEFORE_COMMIT
 
@@ -30,6 +35,21 @@ MERGE = "warehouse merge"  # SIGKILL inside a merge, after the rows are written,
 RUNS = re.compile(r"runs: (\d+) ok, (\d+) failed")
 
 Start = Callable[[dict[str, str]], list[subprocess.Popen[str]]]
+
+
+def _overrides(stack: ProcessStack) -> dict[str, str]:
+    """The stack's settings as keyword overrides (its environment is not this process's)."""
+    env = stack.env.items()
+    return {k[len(ENV_PREFIX) :].lower(): v for k, v in env if k.startswith(ENV_PREFIX)}
+
+
+def warehouse_of(stack: ProcessStack) -> Warehouse:
+    """The stack's warehouse, on whichever backend its settings choose."""
+    return open_warehouse(load(WarehouseFields, **_overrides(stack)))
+
+
+def blobs_of(stack: ProcessStack) -> BlobStore:
+    return open_blobs(load(BlobFields, **_overrides(stack)))
 
 
 @dataclass
@@ -66,7 +86,7 @@ def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -
         for process in processes:
             _, err = process.communicate(timeout=170)
             if process.returncode not in (0, -9):
-                killed.errors.append(err[-2000:])
+                killed.errors.append(f"exit {process.returncode}: {err[-2000:]}")
         killed.exits += [process.returncode for process in processes]
         left = kill_rules(stack)
         stack.admin("DELETE", "/_sandbox/faults")
@@ -82,14 +102,22 @@ def drive_with_kills(stack: ProcessStack, start: Start, *, attempts: int = 25) -
     return killed
 
 
-def sync_until_settled(stack: ProcessStack, ticks: int = 30) -> int:
-    """One-tick `seek-sync sync` processes until a tick runs nothing and the fakes are idle."""
+def sync_until_settled(
+    stack: ProcessStack,
+    ticks: int = 30,
+    *,
+    extra_env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+) -> int:
+    """One-tick `seek-sync sync` processes (with `extra_env`, in `cwd`) until a tick runs
+    nothing and the fakes are idle."""
     for tick in range(ticks):
-        process = stack.seek_sync("sync")
+        process = stack.seek_sync("sync", extra_env=extra_env, cwd=cwd)
         out, err = process.communicate(timeout=170)
         assert process.returncode in (0, 1), err[-3000:]
         found = RUNS.search(out)
         assert found, out + err[-3000:]
+        print(f"settle tick {tick}: {out.strip()[-300:]}")  # shown with -s or on failure
         idle = stack.wait_idle()
         if found.group(1) == found.group(2) == "0" and idle:
             return tick + 1
@@ -122,12 +150,11 @@ def audit_duplicates(stack: ProcessStack, ledger: dict[str, Any] | None = None) 
         real = [d for d in real if not d.get("seeded")]
         if real:
             problems.append(f"{kind}: duplicate {name}: {real[:3]}")
-    warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
-    with warehouse.connect(read_only=True) as db:
-        confirmed = db.execute(
+    with warehouse_of(stack).session() as db:
+        confirmed = db.rows(
             "SELECT u.target, f.sha256 FROM ats_uploads u JOIN attachment_files f "
             "USING (attachment_id) WHERE u.state = 'confirmed'"
-        ).fetchall()
+        )
     for kind, files in _fake_files(ledger).items():
         at_fake = Counter(f["sha256"] for f in files)
         ours = Counter(sha for target, sha in confirmed if target == kind)
@@ -142,30 +169,27 @@ def audit(stack: ProcessStack) -> Audit:
     ledger = stack.ledger()
     files = _fake_files(ledger)
     problems = audit_duplicates(stack, ledger)
-    warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
-    with warehouse.connect(read_only=True) as db:
+    with warehouse_of(stack).session() as db:
         uploads = dict(
-            db.execute(
-                "SELECT target || ':' || state, COUNT(*) FROM ats_uploads GROUP BY 1"
-            ).fetchall()
+            db.rows("SELECT target || ':' || state, COUNT(*) FROM ats_uploads GROUP BY 1")
         )
-        open_files = db.execute(
+        open_files = db.scalar(
             "SELECT COUNT(*) FROM attachment_files f JOIN attachment_manifest m "
             "USING (attachment_id) LEFT JOIN ats_uploads u USING (attachment_id) "
-            "WHERE f.status = 'stored' AND (u.state IS NULL OR u.state NOT IN "
+            "WHERE f.status IN ('stored', 'on_demand') AND (u.state IS NULL OR u.state NOT IN "
             "('confirmed', 'rejected', 'failed') OR u.state IN ('rejected', 'failed') "
             "AND u.last_error IS NULL)"
-        ).fetchone()[0]
+        )
         profiles = dict(
-            db.execute(
+            db.rows(
                 "SELECT hirer_id, COUNT(*) FROM candidate_profiles WHERE status = 'ok' GROUP BY 1"
-            ).fetchall()
+            )
         )
         ats_ids = Counter(
             f"{target}:{ats_id}"
-            for target, ats_id in db.execute(
+            for target, ats_id in db.rows(
                 "SELECT target, ats_id FROM ats_candidates WHERE state = 'exists'"
-            ).fetchall()
+            )
         )
     for kind in ("onderwijsregio", "kombo"):
         confirmed = uploads.get(f"{kind}:confirmed", 0)
@@ -197,7 +221,7 @@ def audit(stack: ProcessStack) -> Audit:
 def leftovers(stack: ProcessStack) -> list[str]:
     """Runs left STARTED, pool slots held, journal rows unmerged, half-written blobs."""
     found = []
-    with dg.DagsterInstance.from_config(stack.env["DAGSTER_HOME"]) as instance:
+    with stack.instance() as instance:
         statuses = [dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]
         started = instance.get_runs(dg.RunsFilter(statuses=statuses))
         found += [f"run {r.run_id} left {r.status.value}" for r in started]
@@ -205,12 +229,59 @@ def leftovers(stack: ProcessStack) -> list[str]:
             info = instance.event_log_storage.get_concurrency_info(pool)
             if info.claimed_slots:
                 found.append(f"pool {pool}: {len(info.claimed_slots)} slot(s) held")
-    home = Path(stack.env["SEEK_SYNC_HOME"])
-    with sqlite3.connect(home / "inbox.sqlite3") as db:
-        rows = db.execute("SELECT COUNT(*) FROM journal").fetchone()[0]
-        if rows:
-            found.append(f"{rows} journal row(s) never merged")
-    blobs = home / "blobs"
-    half = [p for p in blobs.rglob("*") if p.is_file() and "tmp" in p.relative_to(blobs).parts]
-    found += [f"half-written blob {p.name}" for p in half]
+    inbox = open_inbox(load(WarehouseFields, **_overrides(stack)))
+    rows = inbox.read("SELECT COUNT(*) AS n FROM journal")[0]["n"]
+    if rows:
+        found.append(f"{rows} journal row(s) never merged")
+    blobs = blobs_of(stack)
+    stored = blobs.fs.find(blobs.root) if blobs.fs.exists(blobs.root) else []
+    half = [p for p in stored if "tmp" in p.removeprefix(blobs.root + "/").split("/")]
+    found += [f"half-written blob {p.rsplit('/', 1)[-1]}" for p in half]
     return found
+
+
+class Stopping:
+    """A loop process that `communicate` stops (SIGTERM) once `grace` seconds have passed since
+    it was wrapped and its last tick ran nothing, unless it died first; loops started together
+    share one deadline. Not before an idle tick: during start-up its handler is not installed yet
+    (SIGTERM kills it), and during a run Dagster's own handler fails the run. Its output is
+    drained meanwhile, so a chatty loop never blocks on a full pipe."""
+
+    def __init__(self, process: subprocess.Popen[str], grace: float = 25.0) -> None:
+        self.process, self.pid = process, process.pid
+        self.deadline = time.monotonic() + grace
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self.readers = [
+            threading.Thread(target=_drain, args=(stream, lines), daemon=True)
+            for stream, lines in ((process.stdout, self.out), (process.stderr, self.err))
+        ]
+        for reader in self.readers:
+            reader.start()
+
+    @property
+    def returncode(self) -> int | None:
+        return self.process.returncode
+
+    def communicate(self, timeout: float) -> tuple[str, str]:
+        """Wait for the process to die or to be stopped; its stdout and stderr."""
+        while self.process.poll() is None:
+            now = time.monotonic()
+            if (now > self.deadline and self.idle()) or now > self.deadline + timeout:
+                self.process.terminate()
+                self.process.wait(timeout=timeout)
+                break
+            time.sleep(0.1)
+        for reader in self.readers:
+            reader.join(timeout=10)
+        return "".join(self.out), "".join(self.err)
+
+    def idle(self) -> bool:
+        """Whether the loop's last tick ran nothing (it now waits for its next tick)."""
+        ticks = [found for line in self.out if (found := RUNS.search(line))]
+        return bool(ticks) and ticks[-1].group(1) == ticks[-1].group(2) == "0"
+
+
+def _drain(stream: IO[str] | None, lines: list[str]) -> None:
+    for line in stream or ():
+        lines.append(line)

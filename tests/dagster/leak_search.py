@@ -16,11 +16,12 @@ from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import dagster as dg
-import duckdb
 
 from seek_sync.driver import CURSOR_KEY
 from seek_sync.sandbox.kombo_data import PEOPLE
 from seek_sync.sandbox.world import World
+from seek_sync.store.blobs import BlobStore
+from seek_sync.store.warehouse import Warehouse
 
 Haystack = tuple[str, bytes]
 
@@ -111,24 +112,42 @@ def dagster_haystacks(instance: dg.DagsterInstance) -> list[Haystack]:
     return found
 
 
-def warehouse_haystacks(path: Path) -> list[Haystack]:
-    """Every cell of every warehouse table, as text (one haystack per table)."""
+def warehouse_haystacks(warehouse: Warehouse) -> list[Haystack]:
+    """Every cell of every warehouse table, as text (one haystack per table), on either backend."""
     found: list[Haystack] = []
-    with duckdb.connect(str(path), read_only=True) as db:
-        tables = [
-            t for (t,) in db.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        ]
-        for table in tables:
-            rows = db.execute(f'SELECT CAST(COLUMNS(*) AS VARCHAR) FROM "{table}"').fetchall()
+    with warehouse.session() as session:
+        tables = session.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
+        for (table,) in tables:
+            rows = session.rows(f'SELECT * FROM "{table}"')
             text = "\n".join("\t".join(str(cell) for cell in row) for row in rows)
             found.append((f"warehouse table {table}", text.encode()))
     return found
 
 
-def file_haystacks(root: Path) -> Iterator[Haystack]:
-    """Every file under `root`, read one at a time (the blob store holds ~100 MB)."""
+def file_contents(warehouse: Warehouse, blobs: BlobStore, *, width: int = 48) -> list[Needle]:
+    """A raw slice from the middle of each stored attachment: found anywhere else, a file's
+    content leaked there."""
+    with warehouse.session() as session:
+        keys = [k for (k,) in session.rows("SELECT DISTINCT blob_uri FROM attachment_files")]
+    found: list[Needle] = []
+    for key in keys:
+        if key and blobs.exists(key):
+            data = blobs.read_bytes(key)
+            middle = data[len(data) // 2 : len(data) // 2 + width]
+            if len(middle) == width:
+                found.append(Needle(f"content of {key.rsplit('/', 1)[-1][:12]}", "raw", middle))
+    return found
+
+
+def file_haystacks(root: Path, *, skip: tuple[str, ...] = ()) -> Iterator[Haystack]:
+    """Every file under `root` but those under the `skip` folders, read one at a time (the blob
+    store holds ~100 MB)."""
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
-        yield f"file {path.relative_to(root)}", path.read_bytes()
+        where = path.relative_to(root)
+        if not where.parts or where.parts[0] not in skip:
+            yield f"file {where}", path.read_bytes()
 
 
 def personal_values(world: World, *, phones: bool = False) -> dict[str, str]:

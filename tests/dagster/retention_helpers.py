@@ -11,44 +11,45 @@ import dagster as dg
 
 from seek_sync.definitions import defs
 from seek_sync.local_stack import LocalStack
-from seek_sync.store.blobs import BlobStore
-from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
+from seek_sync.runstate.hirer_keys import HirerKeys
+from tests.dagster.conftest import blobs_of, drive_until_settled, inbox_of, rows, write
+
+__all__ = ["rows", "write"]  # the conftest's, imported from here by the retention tests
 
 OP = "apply_retention_limits"
 ENV = "SEEK_SYNC_RETENTION_"
 ONE = "attachment_id = ?"
 
 
-def retain(instance: dg.DagsterInstance, *, dry_run: bool = False) -> dg.ExecuteInProcessResult:
+def retain(
+    instance: dg.DagsterInstance, *, dry_run: bool | None = False
+) -> dg.ExecuteInProcessResult:
+    """A retention run; `dry_run=None`: with the job's default config (what the Launchpad opens)."""
+    config = {} if dry_run is None else {"ops": {OP: {"config": {"dry_run": dry_run}}}}
     result = defs.resolve_job_def("retention").execute_in_process(
-        instance=instance, run_config={"ops": {OP: {"config": {"dry_run": dry_run}}}}
+        instance=instance, run_config=config
     )
     assert result.success
     return result
 
 
-def per_hirer_metadata(result: dg.ExecuteInProcessResult) -> dict[str, dict[str, Any]]:
-    """Each materialization's partition -> its metadata values."""
+def per_hirer_metadata(
+    result: dg.ExecuteInProcessResult, stack: LocalStack
+) -> dict[str, dict[str, Any]]:
+    """Each `attachment_files` materialization's hirer (its partition's) -> its metadata values
+    (what retention removed; with the hirer's totals unless it was purged whole)."""
+    hirer_of = {key: hirer_id for hirer_id, key in HirerKeys(inbox_of(stack)).all().items()}
     found: dict[str, dict[str, Any]] = {}
     for event in result.asset_materializations_for_node(OP):
-        assert event.asset_key == dg.AssetKey("attachment_files")
-        assert event.partition is not None and event.partition not in found
-        found[event.partition] = {k: v.value for k, v in event.metadata.items()}
+        if event.asset_key != dg.AssetKey("attachment_files"):
+            continue
+        assert event.partition in hirer_of and hirer_of[event.partition] not in found
+        found[hirer_of[event.partition]] = {k: v.value for k, v in event.metadata.items()}
     return found
 
 
-def rows(stack: LocalStack, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    with warehouse_of(stack).connect(read_only=True) as db:
-        return db.execute(sql, params or []).fetchall()
-
-
-def write(stack: LocalStack, sql: str, params: list[Any]) -> None:
-    with warehouse_of(stack).connect() as db:
-        db.execute(sql, params)
-
-
 def blob(stack: LocalStack, hirer_id: str, sha256: str) -> bool:
-    blobs = BlobStore(stack.settings.blob_url)
+    blobs = blobs_of(stack)
     return blobs.exists(blobs.key_for(hirer_id, sha256))
 
 
@@ -78,8 +79,8 @@ def quiet_afterwards(stack: LocalStack, instance: dg.DagsterInstance) -> None:
     uploads = stack.files_at_fakes()
     driver = drive_until_settled(stack, instance)
     job = defs.resolve_job_def("hirer_sync")
-    for hirer_id in driver.hirers():
-        assert job.execute_in_process(instance=instance, partition_key=hirer_id).success
+    for key in driver.partition_keys():
+        assert job.execute_in_process(instance=instance, partition_key=key).success
     assert stack.sandbox.state.log.counts().get("attachment", 0) == downloads
     assert stack.files_at_fakes() == uploads
 

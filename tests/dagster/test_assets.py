@@ -17,17 +17,19 @@ from seek_sync.assets.seek import (
     hirers,
 )
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import RESOURCES, inbox_of, poll_inbox, warehouse_of
+from tests.dagster.conftest import BOTH_BACKENDS, RESOURCES, inbox_of, poll_inbox, warehouse_of
+
+pytestmark = BOTH_BACKENDS
 
 STAGES: list[Any] = [
     application_events,
     candidate_profiles,
     attachment_manifest,
     attachment_files,
-    checks.every_attachment_has_file_or_reason,
-    checks.blobs_match_their_hash_and_hirer,
+    checks.every_file_accounted_for,
+    checks.blobs_intact,
     ats_push,
-    checks.oldest_unsettled_upload_is_recent,
+    checks.uploads_settle_in_time,
 ]
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from seek_sync.process_stack import ProcessStack, process_stack
-from seek_sync.store.warehouse import Warehouse
+from seek_sync.store.warehouse_duckdb import DuckDBWarehouse
 from tests.dagster.crash_helpers import RUNS, audit
 
 WORLD = ("--applications", "24", "--hirers", "4", "--seed", "5")
@@ -29,7 +29,7 @@ FAULTS: list[dict[str, Any]] = [
 
 
 def _uploads(stack: ProcessStack) -> list[tuple[str, str, str | None, str]]:
-    warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
+    warehouse = DuckDBWarehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
     with warehouse.connect(read_only=True) as db:
         return db.execute(
             "SELECT u.target, u.state, u.last_error, f.safe_filename FROM attachment_files f "
@@ -102,7 +102,7 @@ def test_an_executable_declared_as_a_pdf_is_refused_for_both_targets(
         _settle(stack)
         uploads = _uploads(stack)
         ledger = stack.ledger()
-        warehouse = Warehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
+        warehouse = DuckDBWarehouse(Path(stack.env["SEEK_SYNC_HOME"]) / "warehouse.duckdb")
         with warehouse.connect(read_only=True) as db:
             refused_sha256 = {
                 sha

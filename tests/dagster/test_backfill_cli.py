@@ -20,17 +20,19 @@ from pathlib import Path
 
 import dagster as dg
 
+from seek_sync.backend import open_warehouse
 from seek_sync.demo import DriveReport, drive_until_idle
 from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack, local_stack
+from seek_sync.runstate.hirer_keys import HirerKeys
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.store.warehouse import Warehouse
 from tests.dagster.cli_runs import (
     IN_PROCESS,
     lock_failures,
     materialize_all,
     warehouse_rows,
 )
+from tests.dagster.conftest import inbox_of
 
 # Three hirers, the last without a relationship: two to sync, one per ATS kind.
 CONFIG = SandboxConfig(applications=16, hirers=3, edge_cases=False)
@@ -48,14 +50,14 @@ def upload_states(stack: LocalStack) -> dict[str, dict[str, int]]:
 
 def uploads(stack: LocalStack) -> list[tuple[str, str, str]]:
     """(hirer, attachment, state) of every upload record, sorted."""
-    warehouse = Warehouse(stack.settings.warehouse_path)
+    warehouse = open_warehouse(stack.settings)
     frame = warehouse.query("SELECT hirer_id, attachment_id, state FROM ats_uploads ORDER BY ALL")
     return [(str(h), str(a), str(s)) for h, a, s in frame.itertuples(index=False, name=None)]
 
 
 def refused(stack: LocalStack) -> list[tuple[str, str]]:
     """(state, error) of every upload that an ATS refused or that failed."""
-    warehouse = Warehouse(stack.settings.warehouse_path)
+    warehouse = open_warehouse(stack.settings)
     frame = warehouse.query(
         "SELECT state, last_error FROM ats_uploads WHERE state IN ('failed', 'rejected') "
         "OR last_error IS NOT NULL"
@@ -64,9 +66,13 @@ def refused(stack: LocalStack) -> list[tuple[str, str]]:
 
 
 def backfill(stack: LocalStack) -> None:
-    """The CLI for every hirer (in-process executor: this test is about what a run does)."""
-    for hirer_id, (code, output) in materialize_all(sorted(stack.targets), IN_PROCESS).items():
-        assert code == 0, f"{hirer_id}: exit {code}\n{output[-4000:]}"
+    """The CLI for every hirer, by its partition key (in-process executor: this test is about
+    what a run does)."""
+    keys = HirerKeys(inbox_of(stack)).all()
+    assert sorted(keys) == sorted(stack.targets)  # the sensor made them
+    configs = dict.fromkeys(sorted(keys.values()), IN_PROCESS)
+    for key, (code, output) in materialize_all(configs).items():
+        assert code == 0, f"{key}: exit {code}\n{output[-4000:]}"
         assert "RUN_SUCCESS" in output, output[-4000:]
         assert not lock_failures(output)
     assert stack.wait_for_fakes(60), "the Onderwijsregio fake is still busy"

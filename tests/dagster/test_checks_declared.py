@@ -22,7 +22,7 @@ def test_the_asset_checks_are_the_declared_ones() -> None:
     declared = {(c.asset, c.name, c.blocking) for c in CHECKS}
     specs = [spec for checks in defs.asset_checks or [] for spec in checks.check_specs]
     assert {(s.asset_key.to_user_string(), s.name, s.blocking) for s in specs} == declared
-    assert len(declared) == len(specs) == 5
+    assert len(declared) == len(specs) == 6
 
 
 def strings_naming(names: set[str], tree: ast.AST) -> list[str]:

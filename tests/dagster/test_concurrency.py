@@ -1,6 +1,9 @@
 """Four hirers materialized at once, each by its own `dagster asset materialize` process with the
-multiprocess executor, on a real temporary instance with the pool limits of the `dagster.yaml`
-the project ships (`seek_api` and `ats_api`, two steps each at a time across runs).
+code location's default executor (in process: steps one after another in the run's process, as
+UI materializations and backfills run on a Celery worker) but one, whose run config asks for the
+multiprocess executor (one process per step), on a real temporary instance with the pool limits
+of `dagster-instance.yaml` the project ships (`seek_api` and `ats_api`, two steps each at a time
+across runs).
 
 All four runs succeed, nothing fails on the DuckDB lock (one warehouse file, many writers), the
 pools really held (never more than two steps of a pool running at once), and the result is the
@@ -17,10 +20,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from seek_sync.backend import open_warehouse
 from seek_sync.definitions import defs
 from seek_sync.local_stack import LocalStack, local_stack
 from seek_sync.sandbox.config import SandboxConfig
-from seek_sync.store.warehouse import Warehouse
 from tests.dagster.cli_runs import (
     MULTIPROCESS,
     Rows,
@@ -34,7 +37,7 @@ from tests.dagster.conftest import poll_inbox
 # Five hirers, the last without a relationship: four to sync, two per ATS kind.
 CONFIG = SandboxConfig(applications=24, hirers=5, edge_cases=False)
 POOLS = {"candidate_profiles": "seek_api", "attachment_files": "seek_api", "ats_push": "ats_api"}
-POOL_LIMIT = 2  # dagster.yaml: concurrency.pools.default_limit
+POOL_LIMIT = 2  # dagster-instance.yaml: concurrency.pools.default_limit
 # Minted by the fakes, or dependent on which hirer's run reached a shared ATS store first (two
 # sandbox hirers share one Onderwijsregio store and one Kombo integration, and some people apply
 # to both): which request created a person, and so which keys and attempt counts a file got.
@@ -112,7 +115,7 @@ def check_instance(instance: dg.DagsterInstance, hirers: list[str]) -> None:
 
 def open_work(stack: LocalStack) -> int:
     """Uploads not yet confirmed or rejected, and creates still waiting for their callback."""
-    warehouse = Warehouse(stack.settings.warehouse_path)
+    warehouse = open_warehouse(stack.settings)
     return int(
         warehouse.query(
             "SELECT (SELECT COUNT(*) FROM ats_uploads WHERE state NOT IN ('confirmed', 'rejected'))"
@@ -140,7 +143,8 @@ def settle(stack: LocalStack, hirers: list[str], instance: dg.DagsterInstance) -
 def at_once(home: Path) -> Outcome:
     with local_stack(home, CONFIG) as stack:
         hirers = prepared(stack)
-        for hirer_id, (code, output) in materialize_all(hirers, MULTIPROCESS).items():
+        configs = {h: MULTIPROCESS if n == 0 else {} for n, h in enumerate(hirers)}
+        for hirer_id, (code, output) in materialize_all(configs).items():
             assert code == 0, f"{hirer_id}: exit {code}\n{output[-4000:]}"
             assert "RUN_SUCCESS" in output and not lock_failures(output), output[-4000:]
         assert stack.wait_for_fakes(60)

@@ -15,6 +15,7 @@ from seek_sync.process_stack import ProcessStack, process_stack
 from tests.dagster.crash_helpers import (
     KILL_POINTS,
     MERGE,
+    Stopping,
     audit,
     drive_with_kills,
     leftovers,
@@ -65,24 +66,6 @@ def _loop_until_killed(stack: ProcessStack, start):  # type: ignore[no-untyped-d
 
     def run(env: dict[str, str]) -> list[subprocess.Popen[str]]:
         [process] = start(env)
-        return [_Stopping(process)]  # type: ignore[list-item]
+        return [Stopping(process)]  # type: ignore[list-item]
 
     return run
-
-
-class _Stopping:
-    """A loop process that `communicate` stops after a grace period unless it died first."""
-
-    def __init__(self, process: subprocess.Popen[str], grace: float = 25.0) -> None:
-        self.process, self.grace, self.pid = process, grace, process.pid
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.returncode
-
-    def communicate(self, timeout: float) -> tuple[str, str]:
-        try:
-            return self.process.communicate(timeout=self.grace)
-        except subprocess.TimeoutExpired:
-            self.process.terminate()
-            return self.process.communicate(timeout=timeout)

@@ -6,9 +6,10 @@ from __future__ import annotations
 import dagster as dg
 
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import drive_until_settled
+from seek_sync.runstate.hirer_keys import HirerKeys
+from tests.dagster.conftest import drive_until_settled, inbox_of
 
-CHECK = "no_uploads_rejected_or_failed"
+CHECK = "no_upload_needs_action"
 
 
 def test_uploads_kombo_refused_show_as_a_failed_check_with_their_reason(
@@ -37,13 +38,15 @@ def test_uploads_kombo_refused_show_as_a_failed_check_with_their_reason(
     assert all(k.startswith("failed: ") and "INPUT_INVALID" in k for k in counts), counts
     hirer = failing[-1].metadata["hirer_id"].value  # type: ignore[union-attr]
     assert stack.targets[hirer] == "kombo"
+    key = failing[-1].partition  # type: ignore[union-attr]
+    assert key == HirerKeys(inbox_of(stack)).all()[hirer]  # the hirer's partition
     others = [ev for ev in evaluations if ev.check_name == CHECK and ev.passed]  # type: ignore[union-attr]
     assert others  # hirers with nothing refused pass
 
     materializations = [
         m
         for m in instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=dg.AssetKey("ats_uploads"), asset_partitions=[hirer]),
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("ats_uploads"), asset_partitions=[key]),
             limit=100,
         ).records
     ]

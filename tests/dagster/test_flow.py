@@ -13,11 +13,12 @@ from seek_sync.demo import DriveReport, check, drive_until_idle
 from seek_sync.driver import Driver
 from seek_sync.local_stack import LocalStack
 from seek_sync.store.summary import per_hirer
-from tests.dagster.conftest import ats_files_stored, warehouse_of
+from tests.dagster.conftest import BOTH_BACKENDS, ats_files_stored, warehouse_of
 
 SEEK_SYNC = str(Path(sys.executable).parent / "seek-sync")
 
 
+@BOTH_BACKENDS
 def test_events_to_confirmed_uploads_then_a_rerun_changes_nothing(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
@@ -35,8 +36,8 @@ def test_events_to_confirmed_uploads_then_a_rerun_changes_nothing(
 
     # A backfill of every hirer re-derives from the recorded events and uploads nothing again.
     job = driver.defs.resolve_job_def("hirer_sync")
-    for hirer_id in driver.hirers():
-        assert job.execute_in_process(instance=instance, partition_key=hirer_id).success
+    for key in driver.partition_keys():
+        assert job.execute_in_process(instance=instance, partition_key=key).success
     assert stack.fakes_idle()
     assert ats_files_stored(stack) == stored
     assert per_hirer(warehouse_of(stack)).equals(table)
@@ -45,6 +46,7 @@ def test_events_to_confirmed_uploads_then_a_rerun_changes_nothing(
     assert quiet.ran == 0 and quiet.skipped_reason
 
 
+@BOTH_BACKENDS
 def test_webhook_applications_reach_the_ats_once(
     stack: LocalStack, instance: dg.DagsterInstance
 ) -> None:
@@ -70,6 +72,7 @@ def test_webhook_applications_reach_the_ats_once(
     assert ats_files_stored(stack) - before == len(new_files) - int(table["rejected"].sum())
 
 
+@BOTH_BACKENDS
 def test_sync_command_runs_one_tick_for_cron(stack: LocalStack) -> None:
     first = subprocess.run(
         [SEEK_SYNC, "sync"], capture_output=True, text=True, env=os.environ, timeout=300

@@ -15,10 +15,27 @@ from typer.testing import CliRunner
 
 from seek_sync.cli import app
 from seek_sync.local_stack import LocalStack
+from seek_sync.runstate.hirer_keys import HirerKeys
 from seek_sync.runstate.journal import Journal
-from seek_sync.store.warehouse import records_of
-from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
-from tests.dagster.leak_search import file_haystacks
+from seek_sync.store.warehouse import IN_LIST, records_of
+from tests.dagster.conftest import (
+    BOTH_BACKENDS,
+    blobs_of,
+    drive_until_settled,
+    inbox_of,
+    is_server,
+    rows,
+    warehouse_of,
+)
+from tests.dagster.state_search import state_haystacks
+
+pytestmark = BOTH_BACKENDS
+# Where a person's data is kept before a purge (the positive control), by `is_server`.
+KEPT_IN = {
+    False: ("blobs", "inbox.sqlite3", "warehouse.duckdb"),
+    True: ("blobs", "table seek_sync.journal", "table seek_sync.candidate_profiles"),
+}
+DAGSTER_STORAGE = {False: "dagster/history/runs.db", True: "table seek_sync_dagster.event_logs"}
 
 
 @dataclass
@@ -33,34 +50,31 @@ class Person:
 def _pick(stack: LocalStack) -> Person:
     """A candidate whose résumé is a PDF, RTF or TXT (their text is raw in the file), and whose
     email no other SEEK candidate id carries (one person may be two candidates at SEEK)."""
-    with warehouse_of(stack).connect(read_only=True) as db:
-        rows = db.execute(
-            "SELECT p.hirer_id, p.candidate_id, p.raw_json, f.sha256 FROM candidate_profiles p "
-            "JOIN attachment_manifest m USING (profile_id) JOIN attachment_files f "
-            "USING (attachment_id) WHERE m.role = 'Resume' AND f.status = 'stored' AND "
-            "f.sniffed_type IN ('application/pdf', 'application/rtf', 'text/plain') "
-            "ORDER BY p.profile_id"
-        ).fetchall()
-        owners: dict[str, set[str]] = {}
-        for r in db.execute("SELECT candidate_id, raw_json FROM candidate_profiles").fetchall():
-            owners.setdefault(_email(r[1]), set()).add(r[0])
-        hirer_id, candidate_id, raw, sha = next(r for r in rows if len(owners[_email(r[2])]) == 1)
-        profiles = [
-            r[0]
-            for r in db.execute(
-                "SELECT profile_id FROM candidate_profiles WHERE candidate_id = ?", [candidate_id]
-            ).fetchall()
-        ]
-        attachments = [
-            r[0]
-            for r in db.execute(
-                "SELECT attachment_id FROM attachment_manifest WHERE profile_id IN "
-                "(SELECT UNNEST(?::VARCHAR[]))",
-                [profiles],
-            ).fetchall()
-        ]
+    found = rows(
+        stack,
+        "SELECT p.hirer_id, p.candidate_id, p.raw_json, f.sha256 FROM candidate_profiles p "
+        "JOIN attachment_manifest m USING (profile_id) JOIN attachment_files f "
+        "USING (attachment_id) WHERE m.role = 'Resume' AND f.status = 'stored' AND "
+        "f.sniffed_type IN ('application/pdf', 'application/rtf', 'text/plain') "
+        "ORDER BY p.profile_id",
+    )
+    owners: dict[str, set[str]] = {}
+    for r in rows(stack, "SELECT candidate_id, raw_json FROM candidate_profiles"):
+        owners.setdefault(_email(r[1]), set()).add(r[0])
+    hirer_id, candidate_id, raw, sha = next(r for r in found if len(owners[_email(r[2])]) == 1)
+    query = "SELECT profile_id FROM candidate_profiles WHERE candidate_id = ?"
+    profiles = [r[0] for r in rows(stack, query, [candidate_id])]
+    attachments = [
+        r[0]
+        for r in rows(
+            stack,
+            f"SELECT attachment_id FROM attachment_manifest WHERE profile_id IN {IN_LIST}",
+            [profiles],
+        )
+    ]
     person = json.loads(raw)["candidate"]["person"]["communication"]
-    resume = next(stack.home.rglob(sha)).read_bytes()
+    blobs = blobs_of(stack)
+    resume = blobs.read_bytes(blobs.key_for(hirer_id, sha))
     start = resume.index(b"Skills: ")
     sentence = resume[start : start + 40]
     return Person(
@@ -80,10 +94,10 @@ def _email(raw: str) -> str:
     return str(json.loads(raw)["candidate"]["person"]["communication"]["email"][0]["address"])
 
 
-def _search(root: Path, needles: dict[str, bytes]) -> dict[str, set[str]]:
-    """Raw bytes of every file under `root`: which needles each file holds."""
+def _search(stack: LocalStack, needles: dict[str, bytes]) -> dict[str, set[str]]:
+    """Raw bytes of every place the stack keeps anything: which needles each place holds."""
     found: dict[str, set[str]] = {}
-    for where, data in file_haystacks(root):
+    for where, data in state_haystacks(stack):
         hits = {name for name, needle in needles.items() if needle in data}
         if hits:
             found[where.removeprefix("file ")] = hits
@@ -92,10 +106,9 @@ def _search(root: Path, needles: dict[str, bytes]) -> dict[str, set[str]]:
 
 def _journal_a_dead_runs_row(stack: LocalStack, person: Person) -> None:
     """A run that died before merging leaves whole warehouse rows in the inbox's journal."""
-    with warehouse_of(stack).connect(read_only=True) as db:
-        frame = db.execute(
-            "SELECT * FROM candidate_profiles WHERE profile_id = ?", [person.profile_ids[0]]
-        ).df()
+    frame = warehouse_of(stack).query(
+        "SELECT * FROM candidate_profiles WHERE profile_id = ?", [person.profile_ids[0]]
+    )
     row = records_of(frame)[0]
     Journal(inbox_of(stack)).record_tables({"candidate_profiles": [row]})
 
@@ -107,15 +120,16 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     driver = drive_until_settled(stack, instance)
     person = _pick(stack)
     _journal_a_dead_runs_row(stack, person)
-    before = _search(stack.home, person.secrets)
-    # Positive control: the same search sees each string where it is kept today.
+    before = _search(stack, person.secrets)
+    # Positive control: the same search sees each string where it is kept today: the blobs, the
+    # journal row (in the inbox), the warehouse (DuckDB keeps these long JSON strings
+    # uncompressed, so the raw search sees them in its file too).
     places = {name for hits in before.values() for name in hits}
     assert places == set(person.secrets), before
-    assert any(p.startswith("blobs") for p in before), before
-    assert any(p.startswith("inbox.sqlite3") for p in before), before  # the journal row
-    # DuckDB keeps these long JSON strings uncompressed: the raw search sees them there too.
-    assert any(p.startswith("warehouse.duckdb") for p in before), before
-    assert any(stack.dagster_home.rglob("*.db"))  # the Dagster home is searched as well
+    for kept in KEPT_IN[is_server(stack)]:
+        assert any(p.startswith(kept) for p in before), (kept, before)
+    searched = [where for where, _ in state_haystacks(stack)]
+    assert any(DAGSTER_STORAGE[is_server(stack)] in where for where in searched)  # Dagster's too
 
     args = (
         ["--email", person.secrets["email"].decode()]
@@ -126,13 +140,11 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     assert result.exit_code == 0, result.output
     assert person.secrets["email"].decode() not in result.output
 
-    after = _search(stack.home, person.secrets)
-    assert after == {}, after  # warehouse, inbox (+WAL), blobs, temp, Dagster home, logs
-    with warehouse_of(stack).connect(read_only=True) as db:
-        left = db.execute(
-            "SELECT COUNT(*) FROM candidate_profiles WHERE candidate_id = ?", [person.candidate_id]
-        ).fetchone()[0]
-        audit = db.execute("SELECT kind, reason, candidate_ids, counts FROM purges").fetchall()
+    after = _search(stack, person.secrets)
+    assert after == {}, after  # warehouse, inbox (+WAL), blobs, temp, Dagster's storage, logs
+    query = "SELECT COUNT(*) FROM candidate_profiles WHERE candidate_id = ?"
+    ((left,),) = rows(stack, query, [person.candidate_id])
+    audit = rows(stack, "SELECT kind, reason, candidate_ids, counts FROM purges")
     assert left == 0
     assert [(a[0], a[1]) for a in audit] == [(by, "erasure request")]
     assert person.candidate_id in audit[0][2]
@@ -150,14 +162,14 @@ def test_a_purged_person_is_gone_from_every_byte_and_never_comes_back(
     )
     drive_until_settled(stack, instance)
     job = driver.defs.resolve_job_def("hirer_sync")
-    assert job.execute_in_process(
-        instance=instance, partition_key=person.hirer_id, raise_on_error=False
-    ).success
+    key = HirerKeys(inbox_of(stack)).all()[person.hirer_id]
+    backfill = job.execute_in_process(instance=instance, partition_key=key, raise_on_error=False)
+    assert backfill.success
     assert sum(world.profile_reads[p] for p in person.profile_ids) == reads  # no profile fetch
     assert stack.sandbox.state.log.counts().get("attachment", 0) == downloads  # no download
     assert stack.files_at_fakes() == uploads
     assert [e.event_id for e in inbox_of(stack).events_after(0)] == events
-    assert _search(stack.home, person.secrets) == {}
+    assert _search(stack, person.secrets) == {}
 
 
 def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
@@ -166,39 +178,34 @@ def test_a_hirer_purge_takes_everything_of_the_hirer_and_a_dry_run_nothing(
     drive_until_settled(stack, instance)
     person = _pick(stack)
     hirer = person.hirer_id
-    instance.add_dynamic_partitions("hirer", [hirer])
+    key = HirerKeys(inbox_of(stack)).all()[hirer]
+    assert instance.has_dynamic_partition("hirer", key)  # positive control
     _journal_a_dead_runs_row(stack, person)
-    found = {name for hits in _search(stack.home, person.secrets).values() for name in hits}
+    found = {name for hits in _search(stack, person.secrets).values() for name in hits}
     assert found == set(person.secrets)  # positive control
 
-    def rows() -> dict[str, int]:
-        with warehouse_of(stack).connect(read_only=True) as db:
-            return {
-                table: db.execute(
-                    f"SELECT COUNT(*) FROM {table} WHERE hirer_id = ?", [hirer]
-                ).fetchone()[0]
-                for table in ("application_events", "candidate_profiles", "attachment_files")
-            }
+    def counts() -> dict[str, int]:
+        return {
+            table: rows(stack, f"SELECT COUNT(*) FROM {table} WHERE hirer_id = ?", [hirer])[0][0]
+            for table in ("application_events", "candidate_profiles", "attachment_files")
+        }
 
-    held = rows()
+    held = counts()
     assert all(held.values()), held
-    blobs = f"*{hirer.rsplit(':', 1)[1]}*/*"
-    assert list((stack.home / "blobs").glob(blobs))
+    blobs = blobs_of(stack)
+    assert blobs.holds(hirer)
     dry = CliRunner().invoke(app, ["purge", "--hirer", hirer, "--dry-run"])
     assert dry.exit_code == 0 and "would remove" in dry.output, dry.output
-    assert rows() == held  # counted, nothing removed
+    assert counts() == held  # counted, nothing removed
     done = CliRunner().invoke(app, ["purge", "--hirer", hirer, "--reason", "relationship ended"])
     assert done.exit_code == 0, done.output
-    assert rows() == dict.fromkeys(held, 0)
-    assert _search(stack.home, person.secrets) == {}  # one of its applicants, gone from every byte
-    assert not list((stack.home / "blobs").glob(blobs))
+    assert counts() == dict.fromkeys(held, 0)
+    assert _search(stack, person.secrets) == {}  # one of its applicants, gone from every byte
+    assert not blobs.holds(hirer)
     inbox = inbox_of(stack)
     assert inbox.read("SELECT COUNT(*) AS n FROM events WHERE hirer_id = ?", (hirer,))[0]["n"] == 0
-    assert not instance.has_dynamic_partition("hirer", hirer)
-    with warehouse_of(stack).connect(read_only=True) as db:
-        audit = db.execute(
-            "SELECT kind, dry_run, hirer_ids FROM purges ORDER BY purged_at"
-        ).fetchall()
+    assert not instance.has_dynamic_partition("hirer", key)
+    audit = rows(stack, "SELECT kind, dry_run, hirer_ids FROM purges ORDER BY purged_at")
     assert [(kind, dry_run) for kind, dry_run, _ in audit] == [("hirer", True), ("hirer", False)]
     assert all(hirer in ids for _, _, ids in audit)
 

@@ -7,36 +7,37 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
+from seek_sync.assets.dry_runs import REAL_RUN
 from seek_sync.definitions import defs
 from seek_sync.local_stack import LocalStack
-from tests.dagster.conftest import drive_until_settled, warehouse_of
+from seek_sync.store.warehouse import IN_LIST
+from tests.dagster.conftest import BOTH_BACKENDS, drive_until_settled, rows, write
 
 
 def _candidate_at_onderwijsregio(stack: LocalStack) -> tuple[str, list[str], list[str]]:
     """A candidate with files confirmed at the Onderwijsregio fake: (id, profiles, ATS file ids)."""
-    with warehouse_of(stack).connect(read_only=True) as db:
-        candidate_id = db.execute(
-            "SELECT p.candidate_id FROM candidate_profiles p JOIN attachment_manifest m "
-            "USING (profile_id) JOIN ats_uploads u USING (attachment_id) "
-            "WHERE u.target = 'onderwijsregio' AND u.state = 'confirmed' "
-            "AND u.ats_attachment_id IS NOT NULL ORDER BY 1 LIMIT 1"
-        ).fetchone()[0]
-        profiles = [
-            r[0]
-            for r in db.execute(
-                "SELECT profile_id FROM candidate_profiles WHERE candidate_id = ?", [candidate_id]
-            ).fetchall()
-        ]
-        sent = [r[0] for r in db.execute(
-            "SELECT u.ats_attachment_id FROM ats_uploads u JOIN attachment_manifest m "
-            "USING (attachment_id) WHERE m.profile_id IN (SELECT UNNEST(?::VARCHAR[])) "
-            "AND u.ats_attachment_id IS NOT NULL", [profiles]
-        ).fetchall()]  # fmt: skip
+    ((candidate_id,),) = rows(
+        stack,
+        "SELECT p.candidate_id FROM candidate_profiles p JOIN attachment_manifest m "
+        "USING (profile_id) JOIN ats_uploads u USING (attachment_id) "
+        "WHERE u.target = 'onderwijsregio' AND u.state = 'confirmed' "
+        "AND u.ats_attachment_id IS NOT NULL ORDER BY 1 LIMIT 1",
+    )
+    query = "SELECT profile_id FROM candidate_profiles WHERE candidate_id = ?"
+    profiles = [r[0] for r in rows(stack, query, [candidate_id])]
+    sent = [r[0] for r in rows(
+        stack,
+        "SELECT u.ats_attachment_id FROM ats_uploads u JOIN attachment_manifest m "
+        f"USING (attachment_id) WHERE m.profile_id IN {IN_LIST} "
+        "AND u.ats_attachment_id IS NOT NULL", [profiles]
+    )]  # fmt: skip
     return candidate_id, profiles, sent
 
 
 def _recheck(instance: dg.DagsterInstance) -> dict[str, int]:
-    result = defs.resolve_job_def("seek_deletions").execute_in_process(instance=instance)
+    result = defs.resolve_job_def("seek_deletions").execute_in_process(
+        instance=instance, run_config={"ops": {"follow_seek_deletions": {"config": REAL_RUN}}}
+    )
     assert result.success
     return result.output_for_node("follow_seek_deletions")  # type: ignore[no-any-return]
 
@@ -47,6 +48,7 @@ def _held_at_onderwijsregio(stack: LocalStack) -> set[str]:
             for f in c[name]}  # fmt: skip
 
 
+@BOTH_BACKENDS
 @pytest.mark.parametrize("withdraw", [False, True], ids=["kept-at-ats", "withdrawn-from-ats"])
 def test_a_candidate_seek_deleted_is_purged_here_and_optionally_at_the_ats(
     stack: LocalStack,
@@ -58,25 +60,23 @@ def test_a_candidate_seek_deleted_is_purged_here_and_optionally_at_the_ats(
     drive_until_settled(stack, instance)
     candidate_id, profiles, sent = _candidate_at_onderwijsregio(stack)
     assert sent and set(sent) <= _held_at_onderwijsregio(stack)
-    with warehouse_of(stack).connect(read_only=True) as db:
-        stored = db.execute("SELECT COUNT(*) FROM candidate_profiles").fetchone()[0]
+    ((stored,),) = rows(stack, "SELECT COUNT(*) FROM candidate_profiles")
 
     first = _recheck(instance)  # SEEK still holds everyone: nothing goes, all checked
     assert (first["checked"], first["deleted_at_seek"]) == (stored, 0)
 
     stack.sandbox.state.world.delete_candidate(candidate_id)
     assert _recheck(instance)["checked"] == 0  # checked within the last day: not read again
-    with warehouse_of(stack).connect() as db:  # a day later
-        db.execute("UPDATE candidate_profiles SET checked_at = checked_at - INTERVAL 2 DAY")
+    # A day later.
+    write(stack, "UPDATE candidate_profiles SET checked_at = checked_at - INTERVAL '2 days'")
     found = _recheck(instance)
     assert found["deleted_at_seek"] == len(profiles)
     assert found["ats_files_withdrawn"] == (len(sent) if withdraw else 0)
 
-    with warehouse_of(stack).connect(read_only=True) as db:
-        left = db.execute(
-            "SELECT COUNT(*) FROM candidate_profiles WHERE candidate_id = ?", [candidate_id]
-        ).fetchone()[0]
-        audit = db.execute("SELECT kind, reason, counts FROM purges").fetchall()
+    ((left,),) = rows(
+        stack, "SELECT COUNT(*) FROM candidate_profiles WHERE candidate_id = ?", [candidate_id]
+    )
+    audit = rows(stack, "SELECT kind, reason, counts FROM purges")
     assert left == 0
     assert [(kind, reason) for kind, reason, _ in audit] == [
         ("profiles", "SEEK deleted the application")
@@ -94,8 +94,7 @@ def test_the_recheck_reads_at_most_its_budget_oldest_first(
 ) -> None:
     monkeypatch.setenv("SEEK_SYNC_REDACTION_RECHECK_PER_RUN", "5")
     drive_until_settled(stack, instance)
-    with warehouse_of(stack).connect(read_only=True) as db:
-        stored = db.execute("SELECT COUNT(*) FROM candidate_profiles").fetchone()[0]
+    ((stored,),) = rows(stack, "SELECT COUNT(*) FROM candidate_profiles")
     assert stored > 10
     seen = [_recheck(instance)["checked"] for _ in range(-(-stored // 5) + 1)]
     assert seen[:-1] == [5] * (stored // 5) + ([stored % 5] if stored % 5 else [])

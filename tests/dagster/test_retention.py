@@ -13,9 +13,14 @@ import pytest
 from seek_sync.local_stack import LocalStack
 from seek_sync.pipeline.checks import blobs_match, files_accounted_for
 from seek_sync.pipeline.owed import owed_by_hirer
-from seek_sync.store.blobs import BlobStore
 from seek_sync.store.summary import per_hirer
-from tests.dagster.conftest import drive_until_settled, inbox_of, warehouse_of
+from tests.dagster.conftest import (
+    BOTH_BACKENDS,
+    blobs_of,
+    drive_until_settled,
+    inbox_of,
+    warehouse_of,
+)
 from tests.dagster.retention_helpers import (
     ENV,
     ONE,
@@ -28,6 +33,8 @@ from tests.dagster.retention_helpers import (
     shows_none_of,
     write,
 )
+
+pytestmark = BOTH_BACKENDS
 
 
 def test_confirmed_files_lose_their_blob_and_unsettled_ones_are_kept(
@@ -63,7 +70,7 @@ def test_confirmed_files_lose_their_blob_and_unsettled_ones_are_kept(
     assert len(errors) == 1 and "after its upload was confirmed" in errors[0][0]
     assert rows(stack, "SELECT COUNT(*) FROM candidate_profiles")[0][0] > 0  # profiles stay
 
-    metadata = per_hirer_metadata(result)
+    metadata = per_hirer_metadata(result, stack)
     assert sum(m["files_expired"] for m in metadata.values()) == len(confirmed) - 3
     assert all(m["bytes_freed"] > 0 and m["profiles_removed"] == 0 for m in metadata.values())
     assert set(metadata) == {h for a, h, _ in confirmed if a not in kept}
@@ -78,7 +85,7 @@ def test_confirmed_files_lose_their_blob_and_unsettled_ones_are_kept(
     hirers = sorted(stack.targets)
     owed = owed_by_hirer(warehouse_of(stack), hirers, with_target=hirers)
     assert all(o.backlog == 0 and o.retry == 0 for o in owed.values()), owed
-    blobs = BlobStore(stack.settings.blob_url)
+    blobs = blobs_of(stack)
     with warehouse_of(stack).session() as db:
         assert all(o.passed for o in files_accounted_for(db, hirers).values())
         assert all(o.passed for o in blobs_match(db, blobs, hirers).values())
@@ -136,7 +143,7 @@ def test_applications_past_their_limit_are_purged_unless_an_upload_needs_them(
     assert rows(stack, "SELECT kind, reason, dry_run FROM purges") == [
         ("profiles", "retention", False)
     ]
-    metadata = per_hirer_metadata(result)
+    metadata = per_hirer_metadata(result, stack)
     assert sum(m["profiles_removed"] for m in metadata.values()) == len(purged)
     assert sum(m["profiles_held"] for m in metadata.values()) == 1
     assert sum(m["files_purged"] for m in metadata.values()) == sum(

@@ -9,7 +9,9 @@ from typing import Any
 import dagster as dg
 import pytest
 
+from seek_sync.assets.dry_runs import DRY_RUN_TAG, NOTE_TAG
 from seek_sync.local_stack import LocalStack
+from seek_sync.runstate.hirer_keys import HirerKeys
 from seek_sync.runstate.inbox import InboxEvent
 from tests.dagster.conftest import drive_until_settled, inbox_of
 from tests.dagster.retention_helpers import (
@@ -57,7 +59,8 @@ def test_consumed_inbox_rows_past_their_limit_go_and_the_rest_stay(
     after = inbox_rows(stack)
     removed = {h: n - after.get(h, 0) for h, n in before.items() if n > after.get(h, 0)}
     assert removed and "unknown_hirer" not in removed
-    assert {h: m["inbox_rows_removed"] for h, m in per_hirer_metadata(result).items()} == removed
+    metadata = per_hirer_metadata(result, stack)
+    assert {h: m["inbox_rows_removed"] for h, m in metadata.items()} == removed
 
 
 def test_a_removed_hirer_is_purged_after_its_grace_not_before(
@@ -74,16 +77,17 @@ def test_a_removed_hirer_is_purged_after_its_grace_not_before(
     profiles = rows(stack, count, [gone])[0][0]
     assert profiles
 
-    assert per_hirer_metadata(retain(instance)) == {}  # within the grace (30 days by default)
+    assert per_hirer_metadata(retain(instance), stack) == {}  # within the grace (30 days)
     assert rows(stack, count, [gone])[0][0] == profiles
 
     monkeypatch.setenv(ENV + "REMOVED_HIRER_GRACE_DAYS", "0")
-    metadata = per_hirer_metadata(retain(instance))
+    metadata = per_hirer_metadata(retain(instance), stack)
     assert rows(stack, count, [gone])[0][0] == 0
     assert rows(stack, "SELECT COUNT(*) FROM attachment_files WHERE hirer_id = ?", [gone]) == [(0,)]
     assert not list((stack.home / "blobs").glob(f"*{gone.rsplit(':', 1)[1]}*/*"))
     assert not inbox_of(stack).events_for_hirer(gone)
-    assert not instance.has_dynamic_partition("hirer", gone)
+    key = HirerKeys(inbox_of(stack)).all()[gone]  # the partition the sensor made for it
+    assert not instance.has_dynamic_partition("hirer", key)
     assert set(metadata) == {gone}
     assert metadata[gone]["hirer_purged"] and metadata[gone]["profiles_removed"] == profiles
     assert rows(stack, "SELECT kind, reason FROM purges") == [("hirer", "relationship removed")]
@@ -106,16 +110,19 @@ def test_a_dry_run_removes_nothing_and_a_real_one_trims_run_history(
         return held, blobs, inbox_of(stack).counts()
 
     before, runs = snapshot(), {r.run_id for r in instance.get_runs()}
-    dry = retain(instance, dry_run=True)
+    dry = retain(instance, dry_run=None)  # launched by hand: the default is a dry run
     assert snapshot() == before
+    dry_tags = instance.get_run_by_id(dry.run_id).tags  # type: ignore[union-attr]
+    assert dry_tags[DRY_RUN_TAG] == "true" and dry_tags[NOTE_TAG].startswith("dry run:")
     assert {r.run_id for r in instance.get_runs()} == runs | {dry.run_id}
-    assert per_hirer_metadata(dry) == {}  # a dry run materializes nothing
+    assert per_hirer_metadata(dry, stack) == {}  # a dry run materializes nothing
     would = dry.output_for_node(OP)
     assert would["profiles_removed"] and would["files_expired"] and would["hirers_purged"] == 1
     assert would["inbox_rows_removed"] and would["runs_deleted"] == len(runs)
     assert {r[0] for r in rows(stack, "SELECT dry_run FROM purges")} == {True}
 
     done = retain(instance)
+    assert instance.get_run_by_id(done.run_id).tags[DRY_RUN_TAG] == "false"  # type: ignore[union-attr]
     assert [r.run_id for r in instance.get_runs()] == [done.run_id]  # the others were old enough
     did = done.output_for_node(OP)
     assert did["runs_deleted"] == len(runs) + 1

@@ -1,4 +1,6 @@
-"""The `seek_applications` sensor through `build_sensor_context` on a real instance and sandbox."""
+"""The `seek_applications` sensor through `build_sensor_context` on a real instance and sandbox:
+runs and partitions for new hirers (keyed by their names), and an earlier release's partitions
+renamed in place."""
 
 from __future__ import annotations
 
@@ -6,13 +8,17 @@ import time
 
 import dagster as dg
 
+from seek_sync.hirer_slugs import make_key
+from seek_sync.ids import hirer_token
 from seek_sync.local_stack import LocalStack
+from seek_sync.partitions import HIRER_TAG, hirer_partitions
 from seek_sync.pipeline.ticks import plan_tick
 from seek_sync.resources import SeekSyncResource
+from seek_sync.runstate.hirer_keys import HirerKeys
 from seek_sync.runstate.inbox import InboxEvent
 from seek_sync.runstate.leases import Leases
 from seek_sync.runstate.processes import Holder
-from seek_sync.sensors import seek_applications
+from seek_sync.sensors import POLL_SEEK, seek_applications
 from tests.dagster.conftest import inbox_of
 
 BATCH_JOB, HIRERS_JOB = "hirer_batch", "hirers_refresh"
@@ -55,12 +61,17 @@ def test_first_tick_adds_hirers_and_batches_them_into_one_run(
     assert len(runs) == 1  # a handful of hirers: one run, never one per hirer or application
     assert sorted(batch_hirers(result)) == sorted(hirers)
     [add] = result.dynamic_partitions_requests or []
-    assert set(add.partition_keys) == hirers
+    keys = HirerKeys(inbox_of(stack)).all()  # made in this tick, from SEEK's names
+    assert set(keys) == hirers and set(add.partition_keys) == set(keys.values())
+    world = stack.sandbox.state.world
+    for hirer_id, key in keys.items():
+        assert key == make_key(hirer_id, world.hirers[hirer_id].name)  # SEEK's name, read now
+        assert key.endswith(hirer_token(hirer_id)[-4:]) and not key.startswith("hirer-")
     assert [r.job_name for r in result.run_requests or []].count(HIRERS_JOB) == 1
     [run] = runs
     config = run.run_config["ops"]["sync_hirers"]["config"]
     assert config["reserved_as"] == run.run_key  # the run claims what the tick reserved
-    assert run.tags["seek_sync/hirers"] == str(len(hirers))
+    assert run.tags["seek_sync/hirers"] == str(len(hirers)) and HIRER_TAG not in run.tags
 
 
 def test_a_repeated_tick_hands_out_nothing_twice(
@@ -104,7 +115,8 @@ def test_a_removed_relationship_stops_new_work_and_keeps_the_data(
     assert isinstance(result, dg.SensorResult)
     assert gone not in batch_hirers(result)
     assert any(r.job_name == HIRERS_JOB for r in result.run_requests or [])  # hirers table updated
-    assert instance.has_dynamic_partition("hirer", gone)  # the partition and its history stay
+    key = HirerKeys(inbox_of(stack)).keys_of([gone])[gone]
+    assert instance.has_dynamic_partition("hirer", key)  # the partition and its history stay
     assert len(inbox_of(stack).events_for_hirer(gone)) >= kept_events  # nothing deleted
 
 
@@ -139,3 +151,59 @@ def test_ten_thousand_events_over_500_hirers_make_a_bounded_number_of_runs(
     )
     assert not handed & set(second.hirers)  # reserved hirers are not handed out twice
     print(f"\nplan for 10,000 events over 500 hirers: {seconds * 1000:.0f} ms")
+
+
+def test_a_tick_woken_by_the_inbox_asks_seek_nothing(
+    stack: LocalStack, instance: dg.DagsterInstance
+) -> None:
+    """`sync --loop` woken by a stored webhook before SEEK's poll is due: no poll, no token."""
+    polling = POLL_SEEK.set(False)
+    try:
+        woken = tick(instance, None)
+    finally:
+        POLL_SEEK.reset(polling)
+    assert isinstance(woken, dg.SkipReason)  # the inbox is empty and SEEK was not asked
+    assert inbox_of(stack).max_seq() == 0
+    assert stack.sandbox.count("graphql") == stack.sandbox.count("token") == 0
+    polled = tick(instance, None)  # the default: every evaluation polls
+    assert isinstance(polled, dg.SensorResult) and inbox_of(stack).max_seq() > 0
+    assert stack.sandbox.count("graphql") > 0
+
+
+def test_a_tick_renames_the_partitions_of_an_earlier_release_in_place(
+    stack: LocalStack, instance: dg.DagsterInstance
+) -> None:
+    """Partitions keyed by SEEK hirer ids (every release before hirer keys) get their hirers' keys;
+    each asset's latest materialization comes along, and nothing else changes."""
+    old = sorted(related_hirers_with_applications(stack))
+    instance.add_dynamic_partitions(hirer_partitions.name, old)
+    for n, hirer_id in enumerate(old):
+        for rows in (1, 10 + n):  # the later one is what the new partition must show
+            instance.report_runless_asset_event(
+                dg.AssetMaterialization(
+                    "ats_uploads", partition=hirer_id, metadata={"dagster/row_count": rows}
+                )
+            )
+    result = tick(instance, None)
+    assert isinstance(result, dg.SensorResult)
+    keys = HirerKeys(inbox_of(stack)).all()
+    assert sorted(instance.get_dynamic_partitions(hirer_partitions.name)) == sorted(
+        keys[h] for h in old
+    )
+    assert result.dynamic_partitions_requests == []  # every hirer has its partition already
+    for n, hirer_id in enumerate(old):
+        [latest] = instance.fetch_materializations(
+            dg.AssetRecordsFilter(
+                asset_key=dg.AssetKey("ats_uploads"), asset_partitions=[keys[hirer_id]]
+            ),
+            limit=5,
+        ).records
+        materialization = latest.asset_materialization
+        assert materialization is not None
+        assert materialization.metadata["dagster/row_count"].value == 10 + n
+        assert hirer_id in (materialization.description or "")  # says where it came from
+    again = tick(instance, result.cursor)  # nothing left to rename, nothing carried twice
+    assert not isinstance(again, dg.SensorResult) or again.dynamic_partitions_requests == []
+    assert sorted(instance.get_dynamic_partitions(hirer_partitions.name)) == sorted(
+        keys[h] for h in old
+    )

@@ -29,7 +29,7 @@ _people = itertools.count(1)
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[SandboxServer]:
-    with SandboxServer(SandboxConfig(applications=2)) as running:
+    with SandboxServer(SandboxConfig(applications=2, keep_received_files=True)) as running:
         yield running
 
 
@@ -200,7 +200,7 @@ def test_data_url_is_downloaded_at_once(
     attachment = {"name": "Letter.txt", "type": "COVER_LETTER", "data_url": f"{base}/letter.txt"}
     client.ats.add_application_attachment(application_id=application.id, attachment=attachment)
     (stored,) = fake.attachments(application.id)
-    assert (stored.content_type, stored.upload.via) == ("text/plain", "data_url")
+    assert (stored.content_type, stored.via) == ("text/plain", "data_url")
     assert stored.sha256 == hashlib.sha256(letter).hexdigest()
     with pytest.raises(errors.KomboAtsError) as missing:
         client.ats.add_application_attachment(

@@ -24,7 +24,7 @@ ENVELOPE = {"statusCode", "message", "data", "meta"}
 
 @pytest.fixture
 def api() -> Iterator[Api]:
-    with running_api() as running:
+    with running_api(SandboxConfig(applications=2, keep_received_files=True)) as running:
         yield running
 
 

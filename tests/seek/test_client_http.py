@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from seek_sync.http.clients import async_client
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
 from seek_sync.seek.client import SeekClient
@@ -37,7 +38,7 @@ def client_settings(sandbox: SandboxServer, home: Path, **overrides: object) -> 
 
 @pytest.fixture
 async def client(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[SeekClient]:
-    async with httpx.AsyncClient(timeout=30) as http:
+    async with async_client(httpx.Timeout(30)) as http:
         yield SeekClient(http, client_settings(sandbox, tmp_path))
 
 
@@ -67,7 +68,7 @@ async def test_token_refreshed_before_it_expires(tmp_path: Path) -> None:
     config = SandboxConfig(applications=1, edge_cases=False, token_lifetime_seconds=2)
     with SandboxServer(config) as short:
         settings = client_settings(short, tmp_path, seek_token_refresh_margin_seconds=1)
-        async with httpx.AsyncClient() as http:
+        async with async_client(httpx.Timeout(5.0)) as http:
             client = SeekClient(http, settings)
             await client.graphql.query("{ version }")
             await client.graphql.query("{ version }")
@@ -81,7 +82,7 @@ async def test_bad_credentials_fail_once_with_no_secret_in_message(
     sandbox: SandboxServer, tmp_path: Path
 ) -> None:
     settings = client_settings(sandbox, tmp_path, seek_client_secret="wrong-secret-value")
-    async with httpx.AsyncClient() as http:
+    async with async_client(httpx.Timeout(5.0)) as http:
         with pytest.raises(SeekAuthError) as caught:
             await SeekClient(http, settings).graphql.query("{ version }")
     assert "wrong-secret-value" not in str(caught.value)

@@ -20,6 +20,7 @@ import pytest
 from pydantic import SecretStr
 
 from seek_sync.http import RetryPolicy
+from seek_sync.http.clients import async_client
 from seek_sync.sandbox import files
 from seek_sync.sandbox.config import SandboxConfig
 from seek_sync.sandbox.server import SandboxServer
@@ -44,7 +45,7 @@ from tests.seek.test_client_http import client_settings
 
 @pytest.fixture
 async def client(sandbox: SandboxServer, tmp_path: Path) -> AsyncIterator[SeekClient]:
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with async_client(httpx.Timeout(60)) as http:
         yield SeekClient(http, client_settings(sandbox, tmp_path))
 
 
@@ -165,7 +166,7 @@ async def test_too_large_is_refused_from_the_headers(
 ) -> None:
     url, _ = edge(sandbox, "url_limit_over")
     settings = client_settings(sandbox, tmp_path, max_download_bytes=1_000_000)
-    async with httpx.AsyncClient() as http:
+    async with async_client(httpx.Timeout(5.0)) as http:
         started = time.perf_counter()
         with pytest.raises(DownloadError) as caught:
             await SeekClient(http, settings).download(url, HashOnlySink())
@@ -247,7 +248,7 @@ def _download(
             peak[0] = max(peak[0], process.memory_info().rss)
 
     async def run() -> DownloadResult:
-        async with httpx.AsyncClient(timeout=60) as http:
+        async with async_client(httpx.Timeout(60)) as http:
             with FileSink(tmp_path / "big.part") as sink:
                 return await SeekClient(http, settings).download(url, sink)
 
@@ -332,7 +333,7 @@ async def test_slow_body_and_a_read_timeout_are_survived(
     url, record = edge(sandbox, "rtf_cover")
     sandbox.add_fault("attachment", "slow_body", delay=0.3)
     sandbox.add_fault("attachment", "latency", delay=1.0)  # the second request waits too long
-    async with httpx.AsyncClient(timeout=httpx.Timeout(0.5)) as http:
+    async with async_client(httpx.Timeout(0.5)) as http:
         client = SeekClient(http, client_settings(sandbox, tmp_path))
         result = await client.download(url, HashOnlySink())  # slow body: fine
         assert result.sha256 == expected_sha(record)
