@@ -150,6 +150,10 @@ class Driver:
     def tick(self, poll_seek: bool = True) -> TickOutcome:
         """One evaluation of the sensor and its runs (`poll_seek`: it polls SEEK too)."""
         started, began = time.perf_counter(), time.time()
+        # Entered, so the tick's resources are torn down here and now. Left to the garbage
+        # collector, their teardown ran whenever a cycle was collected, even while the
+        # interpreter shut down after SIGTERM, where it failed in Dagster's import of
+        # `redact_user_stacktrace_if_enabled` ("sys.meta_path is None") and the loop exited 1.
         context = dg.build_sensor_context(
             instance=self.instance,
             cursor=self.cursor(),
@@ -159,7 +163,8 @@ class Driver:
         )
         polling = POLL_SEEK.set(poll_seek)
         try:
-            data = self.sensor(context)
+            with context:
+                data = self.sensor(context)
         finally:
             POLL_SEEK.reset(polling)
         if isinstance(data, dg.SkipReason):
