@@ -15,7 +15,9 @@ goes, as the driver's does.
 from __future__ import annotations
 
 import os
+import sys
 from importlib import import_module
+from multiprocessing import process
 from typing import Any
 
 import dagster as dg
@@ -63,6 +65,18 @@ def run_id_of(task_name: str, kwargs: dict[str, Any]) -> str | None:
     return None
 
 
+def pool_memory_off_disk() -> None:
+    """Billiard's prefork pool maps its shared memory from files it makes (and unlinks at once)
+    in multiprocessing's temp dir, which it first creates as `$TMPDIR/pymp-*` and removes only on
+    a clean exit: a SIGKILLed worker left that directory behind. On Linux it is pointed at
+    `/dev/shm`, where CPython's own `multiprocessing.heap` puts such files: nothing of the pool's
+    is ever on the worker's disk. (multiprocessing keeps the directory in the process's private
+    `_config`; setting it is how the directory is chosen, and no clean-up is registered for it.)"""
+    config = process.current_process()._config  # type: ignore[attr-defined]
+    if sys.platform == "linux" and os.path.isdir("/dev/shm") and "tempdir" not in config:
+        config["tempdir"] = "/dev/shm"
+
+
 def _leases() -> Leases:
     settings = load_settings()
     return leases_for(settings, open_inbox(settings))
@@ -96,6 +110,7 @@ def after_run(task: Any, kwargs: dict[str, Any] | None = None, **_: Any) -> None
 # starts with the code location, Dagster's PostgreSQL storage and the Celery tasks imported (only
 # imported: no connection is opened before the fork). Without it each run spent about 25 s of a
 # shared two-core machine importing them.
+pool_memory_off_disk()
 import_module("seek_sync.definitions")
 import_module("dagster_postgres")
 app = launcher_app()
