@@ -34,7 +34,9 @@ from typing import Any
 
 import dagster as dg
 import pytest
+from typer.testing import CliRunner
 
+from seek_sync.cli import app
 from seek_sync.cluster.config import ClusterServices, ClusterState
 from seek_sync.cluster.processes import alive
 from seek_sync.cluster.roles import instance_variables
@@ -217,3 +219,22 @@ def test_todays_home_moved_up_runs_on_the_cluster_with_the_fakes_ledger_unchange
             delivered = cluster.admin("GET", "/_sandbox/webhooks")["delivered"]["delivered_by_url"]
             assert set(delivered) >= {f"{u}/webhooks/seek" for u in cluster.state.receiver_urls}
     print(f"today's home on the cluster: {per_target(new)} new files at the fakes")
+
+
+def test_up_on_what_is_not_there_is_refused_in_one_line_before_anything_is_made(
+    tmp_path: Path,
+) -> None:
+    require_services()
+    services = {k: v for k, v in cluster_environment({}).items() if "_CLUSTER_" in k}
+    home, info = tmp_path / "cluster", tmp_path / "sandbox.json"
+    info.write_text("no start-up line here\n", encoding="utf-8")
+    cases = {
+        ("--blobs", "s3://bucket/blobs"): "--blobs needs --s3-endpoint",
+        ("--database", "seek_sync_test_not_there"): "no database seek_sync_test_not_there",
+        ("--sandbox-info", str(info)): "holds no sandbox start-up line",
+    }
+    for options, reason in cases.items():
+        up = CliRunner().invoke(app, ["cluster", "up", "--home", str(home), *options], env=services)
+        assert up.exit_code == 2 and reason in up.stderr, up.output
+        assert len(up.stderr.strip().splitlines()) == 1
+        assert not home.exists()
