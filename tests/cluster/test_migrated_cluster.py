@@ -8,10 +8,11 @@ webserver, daemon and two Celery workers) on them, in the sandbox world each hom
 against:
 
 - the previous release's home (tests/fixtures/home-ea5e8aa.tgz: a settled world of seed 5 and
-  two applications polled but never run). Its sandbox is long gone, so the cluster starts a new
-  one of the same world (as tests/dagster/test_upgrade.py does): its fakes start empty, so every
-  file they end up holding was sent after the move, and it must be exactly the new applications'
-  files (the two owed ones, recreated in SEEK with the same ids, and two more), once each.
+  two applications polled but never run). Its sandbox is long gone, so the test starts one of
+  the same world and makes the two owed applications again with the same ids (as
+  tests/dagster/test_upgrade.py does; the home's SEEK cursor names the last of them), and the
+  cluster adopts it: its fakes start empty, so every file they end up holding was sent after the
+  move, and it must be exactly the new applications' files (the two owed, two more), once each.
 - a home made by today's code, settled against a sandbox process that stays up: the cluster
   adopts that very sandbox (`--sandbox-info`), whose fakes' ledger of what the home sent must be
   unchanged afterwards, with the new applications' files added exactly once.
@@ -21,6 +22,7 @@ it)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
 import tarfile
@@ -33,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import httpx
 import pytest
 from typer.testing import CliRunner
 
@@ -50,6 +53,7 @@ from tests.cluster.celery_helpers import require_services
 from tests.cluster.local_cluster_helpers import as_stack, cluster_environment, seek_sync
 from tests.dagster.crash_helpers import _fake_files, audit, audit_duplicates, sync_until_settled
 from tests.migrate_helpers import MovedUp, migrate_process, server
+from tests.processes import sandbox_process
 from tests.services import ADMIN_URL, database_url, private_database
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "home-ea5e8aa.tgz"
@@ -122,21 +126,40 @@ def partitions_of(env: dict[str, str]) -> set[str]:
 
 @dataclass
 class Settled:
-    added: list[list[str]]  # the event ids of each batch of new applications
+    added: list[str]  # the event ids of the new applications
     ledger: dict[str, Any]  # what the fakes hold
     counts: dict[str, int]  # the sandbox's requests since the first batch
 
 
-def settle(cluster: RunningCluster, moved: MovedUp, batches: list[int]) -> Settled:
-    """Batches of new applications made in SEEK (pushed as webhooks to the receivers), the
-    cluster run to settled; its hirer partitions the ones the migrate recreated."""
-    cluster.admin("DELETE", "/_sandbox/requests")
-    added = [
-        cluster.admin("POST", "/_sandbox/applications", {"count": n})["events"] for n in batches
-    ]
+def info_file(folder: Path, info: dict[str, Any]) -> Path:
+    """A sandbox's start-up line in an owner-only file, as `cluster up --sandbox-info` reads it."""
+    path = folder / "sandbox.json"
+    path.touch(mode=0o600)
+    path.write_text(json.dumps(info) + "\n", encoding="utf-8")
+    return path
+
+
+def polled_to(url: str) -> str:
+    """The tail of the last event id the server's SEEK events cursor names (the sandbox's
+    cursors are `ev1|<index>|<id[-8:]>`, base64)."""
+    with server(url) as conn:
+        row = conn.execute("SELECT value FROM cursors WHERE name = 'seek_events'").fetchone()
+    value = str(row[0]) if row else ""
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode().split("|")[-1]
+
+
+def settle(cluster: RunningCluster, moved: MovedUp, url: str, new: int) -> Settled:
+    """`new` applications made in SEEK (pushed as webhooks to the receivers), the cluster run to
+    settled and SEEK polled past them from the migrated cursor; its hirer partitions the ones the
+    migrate recreated."""
+    added = cluster.admin("POST", "/_sandbox/applications", {"count": new})["events"]
     with cluster.s3_credentials(), cluster.instance() as instance:
         waited = wait_settled(cluster, instance, 150)
     print(f"migrated cluster: settled in {waited:.0f} s", flush=True)
+    deadline = time.monotonic() + 60  # the sensor polls SEEK on its own ticks
+    while polled_to(url) != added[-1][-8:]:
+        assert time.monotonic() < deadline, f"SEEK not polled past {added[-1]}: {polled_to(url)}"
+        time.sleep(1)
     migrated = partitions_of(moved.instance)
     assert migrated and partitions_of(cluster.env) == migrated
     counts = cluster.admin("GET", "/_sandbox/requests")["counts"]
@@ -162,21 +185,27 @@ def test_the_previous_releases_home_moved_up_runs_on_the_cluster_sending_nothing
         assert "hirer partitions: 3 added" in moved.output, moved.output
         sent_before = confirmed(url)
         assert sum(sent_before.values()) > 10
-        with cluster_on(tmp_path, moved, database, *WORLD) as cluster:
-            assert at_fakes(cluster.admin("GET", "/_sandbox/ats/ledger")) == Counter()
-            # SEEK's world of the home again: the two owed applications (same ids), two more.
-            done = settle(cluster, moved, [2, 2])
-            assert done.added[0] == owed
-            sent_after = confirmed(url)
-            new = sent_after - sent_before
-            assert sent_before <= sent_after and 0 < sum(new.values()) <= 20
-            # The fakes started empty: all they hold is the new files, each once; nothing old.
-            assert at_fakes(done.ledger) == new
-            assert done.counts["attachment"] == sum(new.values())  # SEEK downloads: new files
-            assert audit_duplicates(as_stack(cluster), done.ledger) == []
-            with server(url) as conn:
-                profiles = conn.execute(PROFILES).fetchone()
-            assert profiles == (8 + 2 + 2,)
+        # SEEK's world of the home again: the two applications it polled but never ran made again
+        # (the same ids, so the home's SEEK cursor names an event of this sandbox); two more.
+        with sandbox_process(*WORLD) as sandbox:
+            seek = sandbox.info["base_url"]
+            assert at_fakes(httpx.get(f"{seek}/_sandbox/ats/ledger").json()) == Counter()
+            again = httpx.post(f"{seek}/_sandbox/applications", json={"count": 2}).json()
+            assert again["events"] == owed
+            httpx.delete(f"{seek}/_sandbox/requests").raise_for_status()
+            info = info_file(tmp_path, sandbox.info)
+            with cluster_on(tmp_path, moved, database, "--sandbox-info", str(info)) as cluster:
+                done = settle(cluster, moved, url, 2)
+                sent_after = confirmed(url)
+                new = sent_after - sent_before
+                assert sent_before <= sent_after and 0 < sum(new.values()) <= 20
+                # The fakes started empty: all they hold is the new files, each once; none old.
+                assert at_fakes(done.ledger) == new
+                assert done.counts["attachment"] == sum(new.values())  # SEEK: new files only
+                assert audit_duplicates(as_stack(cluster), done.ledger) == []
+                with server(url) as conn:
+                    profiles = conn.execute(PROFILES).fetchone()
+                assert profiles == (8 + 2 + 2,)
     print(f"fixture home on the cluster: {per_target(new)} new files at the fakes")
 
 
@@ -195,14 +224,13 @@ def test_todays_home_moved_up_runs_on_the_cluster_with_the_fakes_ledger_unchange
             stack.env, url, make_bucket(s3_endpoint), s3_endpoint, tmp_path / "d"
         )
         sent_before = confirmed(url)
-        info = tmp_path / "sandbox.json"
-        info.touch(mode=0o600)
-        info.write_text(json.dumps(stack.info) + "\n", encoding="utf-8")
+        info = info_file(tmp_path, stack.info)
+        stack.admin("DELETE", "/_sandbox/requests")
         with cluster_on(tmp_path, moved, database, "--sandbox-info", str(info)) as cluster:
             assert (
                 cluster.state.sandbox_url == stack.base_url and "sandbox" in cluster.state.adopted
             )
-            done = settle(cluster, moved, [2])
+            done = settle(cluster, moved, url, 2)
             ledger, new = done.ledger, confirmed(url) - sent_before
             assert 0 < sum(new.values()) <= 10
             # The fakes' ledger of what the home sent, unchanged; the new files added once each.
