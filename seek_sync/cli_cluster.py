@@ -28,6 +28,16 @@ app = typer.Typer(
     " webserver, daemon and two Celery workers, against its PostgreSQL, RabbitMQ and Redis.",
 )
 HOME = Annotated[Path, typer.Option(help="The cluster's home: its state file, logs, dirs.")]
+DATABASE_HELP = (
+    "An existing database on the cluster's PostgreSQL to run on (a home moved up by `seek-sync"
+    " migrate`: schema seek_sync, its Dagster instance in seek_sync_dagster); kept at `down`."
+)
+BLOBS_HELP = "An existing bucket to run on (s3://bucket/prefix, with --s3-endpoint); kept."
+S3_HELP = "An S3 endpoint to use instead of starting moto (it must take moto's test keys)."
+SANDBOX_HELP = (
+    "A running sandbox to use instead of starting one: a file holding its start-up JSON line"
+    " (`sandbox serve` prints it; it holds credentials). Its webhooks go to the receivers."
+)
 
 
 def _services() -> ClusterServices:
@@ -50,10 +60,16 @@ def up(
     edge_cases: Annotated[bool, typer.Option(help="The sandbox's edge-case files.")] = True,
     ui_port: Annotated[int, typer.Option(help="The webserver's port; 0 picks a free one.")] = 3000,
     timeout: Annotated[float, typer.Option(help="Seconds for every process to answer.")] = 300,
+    database: Annotated[str | None, typer.Option(help=DATABASE_HELP)] = None,
+    blobs: Annotated[str | None, typer.Option(help=BLOBS_HELP)] = None,
+    s3_endpoint: Annotated[str | None, typer.Option(help=S3_HELP)] = None,
+    sandbox_info: Annotated[Path | None, typer.Option(help=SANDBOX_HELP)] = None,
 ) -> None:
-    """Start the whole cluster; return once every process answers."""
+    """Start the whole cluster; return once every process answers. On an existing database,
+    bucket or sandbox if given (a home moved up by `seek-sync migrate`)."""
     from seek_sync.cluster.config import ClusterState
     from seek_sync.cluster.down import tear_down
+    from seek_sync.cluster.existing import Existing, read_sandbox_info
     from seek_sync.cluster.services import reachable
     from seek_sync.cluster.up import World, bring_up
 
@@ -63,17 +79,25 @@ def up(
             f"seek-sync: a cluster is recorded in {home}: `seek-sync cluster down` first", err=True
         )
         raise typer.Exit(2)
-    problem = reachable(services)
+    try:
+        sandbox = read_sandbox_info(sandbox_info) if sandbox_info else None
+    except (OSError, ValueError) as error:
+        typer.echo(f"seek-sync: --sandbox-info: {error}", err=True)
+        raise typer.Exit(2) from None
+    existing = Existing(database, blobs, s3_endpoint, sandbox)
+    problem = reachable(services) or existing.problem(services)
     if problem:
         typer.echo(f"seek-sync: {problem}", err=True)
         raise typer.Exit(2)
     home.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(home / "processes", ignore_errors=True)  # a stopped cluster's folders and logs
     state, started = ClusterState.new(home), time.monotonic()
+    existing.apply(state)
     world = World(applications, hirers, seed, edge_cases)
     say = typer.echo
     try:
-        bring_up(state, services, world, dict(os.environ), ui_port, started + timeout, say)
+        environ, deadline = dict(os.environ), started + timeout
+        bring_up(state, services, world, environ, ui_port, deadline, say, existing)
     except (Exception, KeyboardInterrupt) as error:
         typer.echo(f"seek-sync: cluster up failed: {error}", err=True)
         done = tear_down(state, services, say=say)
@@ -85,7 +109,8 @@ def up(
     typer.echo(f"  sandbox    {state.sandbox_url}")
     typer.echo(f"  receivers  {'  '.join(state.receiver_urls)}")
     typer.echo(f"  workers    {'  '.join(state.workers)} on queue {state.queue}")
-    typer.echo(f"  database   {state.database}; logs under {home / 'processes'}")
+    kept = f" (adopted: {', '.join(state.adopted)})" if state.adopted else ""
+    typer.echo(f"  database   {state.database}{kept}; logs under {home / 'processes'}")
     typer.echo("  stop it with: seek-sync cluster down" + _home_option(home))
 
 
@@ -114,9 +139,10 @@ def down(
         typer.echo(f"seek-sync: cluster down: {problem}", err=True)
     if done.problems:
         raise typer.Exit(1)
+    dropped = "kept" if "database" in state.adopted else "dropped"
     typer.echo(
         f"cluster down: {len(done.stopped)} process group(s) stopped, database {state.database}"
-        f" dropped, queue deleted, {done.results_removed} Redis result(s) removed"
+        f" {dropped}, queue deleted, {done.results_removed} Redis result(s) removed"
     )
 
 

@@ -83,6 +83,9 @@ class ClusterState(BaseModel):
     database: str
     queue: str
     bucket: str
+    # What the cluster uses but did not make (`cluster up --database/--blobs/--sandbox-info`):
+    # `cluster down` leaves those as they were.
+    adopted: list[str] = Field(default_factory=list)
     ui_url: str = ""
     sandbox_url: str = ""
     receiver_urls: list[str] = Field(default_factory=list)

@@ -4,7 +4,9 @@ Each recorded process group gets SIGTERM, then SIGKILL after a grace period (onl
 leader is still the recorded process, or members that started after it: never a reused pid).
 Then the Celery results of the cluster's runs are removed from Redis (their task ids read from
 the run tags first), the database is dropped, the queue and its exchange are deleted, and the
-state file goes (the logs stay under the home).
+state file goes (the logs stay under the home). What the cluster adopted (`existing.py`: a
+database, a bucket, a sandbox that were there before it) is left as it was: only the cluster's
+Celery results are removed from it.
 """
 
 from __future__ import annotations
@@ -43,9 +45,12 @@ def tear_down(
         done.problems.append(f"still running: {left}")
     steps: list[tuple[str, Callable[[], None]]] = [
         ("Redis results", lambda: _forget(state, cluster_services, done)),
-        ("database", lambda: services.drop_database(cluster_services, state.database)),
         ("queue", lambda: services.delete_queue(cluster_services, state.queue)),
     ]
+    if "database" not in state.adopted:
+        steps.insert(
+            1, ("database", lambda: services.drop_database(cluster_services, state.database))
+        )
     for what, step in steps:
         try:
             step()

@@ -4,7 +4,9 @@ Order: a database of the cluster's own; the sandbox and moto; the hirer map (fro
 admin API), a bucket and the state schema (`db upgrade`); then the receivers, the code server and
 the workers; once the code server serves, the webserver and the daemon (they load the workspace
 from it at start). It returns once every process answers. Anything that fails on the way tears
-down what was started (`down.py`). The state file is written after each process starts, so a
+down what was started (`down.py`). Given an existing database, bucket or running sandbox
+(`existing.py`: a home moved up with `seek-sync migrate`), the cluster uses it instead of making
+or starting one. The state file is written after each process starts, so a
 `cluster down` after a crash of this command still finds them.
 """
 
@@ -21,6 +23,7 @@ import yaml
 from seek_sync.celery_cluster import BACKEND_ENV, BROKER_ENV, QUEUE_ENV, SLOTS_ENV
 from seek_sync.cluster import health, roles
 from seek_sync.cluster.config import ClusterServices, ClusterState, save_environment
+from seek_sync.cluster.existing import Existing, route_webhooks
 from seek_sync.cluster.health import ClusterError
 from seek_sync.cluster.processes import spawn
 from seek_sync.cluster.services import create_database
@@ -91,12 +94,15 @@ def bring_up(
     ui_port: int,
     deadline: float,
     say: Callable[[str], None],
+    existing: Existing | None = None,
 ) -> dict[str, str]:
     """Start everything (recording each process in `state` as it starts), the services known
     to answer; the environment of the cluster's run processes, its Dagster home the cluster's
-    own."""
+    own. `existing`: what to use as it is (applied to `state` already)."""
     home, root = state.home, state.home / "processes"
-    create_database(services, state.database)
+    existing = existing or Existing()
+    if existing.database is None:
+        create_database(services, state.database)
     state.save()
     ports = {name: free_port() for name in ("sandbox", "s3", "code-server")}
     receivers = [f"http://127.0.0.1:{free_port()}" for _ in range(RECEIVERS)]
@@ -107,30 +113,37 @@ def bring_up(
         state.processes.append(record)
         state.save()
 
-    say("starting the sandbox and a moto S3")
     py, base = sys.executable, roles.base_environment()
-    sandbox = [py, "-m", "seek_sync.cli", "sandbox", "serve", "--port", str(ports["sandbox"])]
-    start("sandbox", sandbox + world.options(receivers), base, ports["sandbox"])
-    moto = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(ports["s3"])]
-    start("s3", moto, base, ports["s3"])
-    s3_url = f"http://127.0.0.1:{ports['s3']}"
-    info: dict[str, object] = {}
+    info: dict[str, object] = dict(existing.sandbox or {})
+    checks: dict[str, Callable[[], bool]] = {}
+    if existing.sandbox is None:
+        say("starting the sandbox")
+        sandbox = [py, "-m", "seek_sync.cli", "sandbox", "serve", "--port", str(ports["sandbox"])]
+        start("sandbox", sandbox + world.options(receivers), base, ports["sandbox"])
 
-    def sandbox_up() -> bool:
-        info.update(health.sandbox_info(state.process("sandbox")) or {})
-        return bool(info) and health.http_ok(f"{info['base_url']}/_sandbox/summary")()
+        def sandbox_up() -> bool:
+            info.update(health.sandbox_info(state.process("sandbox")) or {})
+            return bool(info) and health.http_ok(f"{info['base_url']}/_sandbox/summary")()
 
-    health.wait_until(
-        {"sandbox": sandbox_up, "s3": health.http_ok(s3_url)}, state.processes, deadline
-    )
+        checks["sandbox"] = sandbox_up
+    else:
+        say(f"using the running sandbox at {existing.sandbox_url}")
+    s3_url = existing.s3_endpoint or f"http://127.0.0.1:{ports['s3']}"
+    if existing.s3_endpoint is None:
+        say("starting a moto S3")
+        moto = [str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(ports["s3"])]
+        start("s3", moto, base, ports["s3"])
+        checks["s3"] = health.http_ok(s3_url)
+    health.wait_until(checks, state.processes, deadline)
     state.sandbox_url, state.receiver_urls = str(info["base_url"]), receivers
     write_hirer_map(state.sandbox_url, info, home / "hirer-targets.yaml", KINDS)
-    make_bucket(s3_url, state.bucket)
+    if existing.blob_url is None:
+        make_bucket(s3_url, state.bucket)
 
     stack = caller_settings(environ) | stack_environment(info, home, receivers[0])
     stack |= {
         f"{ENV_PREFIX}DATABASE_URL": services.database_url(state.database),
-        f"{ENV_PREFIX}BLOB_URL": f"s3://{state.bucket}/blobs",
+        f"{ENV_PREFIX}BLOB_URL": existing.blobs(state.bucket),
         f"{ENV_PREFIX}S3_ENDPOINT_URL": s3_url,
         BROKER_ENV: services.broker_url.get_secret_value(),
         BACKEND_ENV: services.redis_url.get_secret_value(),
@@ -160,6 +173,8 @@ def bring_up(
     }
     checks["code-server"] = health.grpc_serving(ports["code-server"])
     health.wait_until(checks, state.processes, deadline)
+    if existing.sandbox is not None:  # its webhooks, once the receivers answer
+        route_webhooks(state.sandbox_url, receivers, world.webhook_duplicates)
 
     say("starting the webserver and the daemon")
     spaces = ["-w", str(workspace(home, ports["code-server"]))]
