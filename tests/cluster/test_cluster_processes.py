@@ -47,8 +47,8 @@ def test_spawn_gives_a_group_and_a_folder_and_stop_ends_the_group(tmp_path: Path
     stubborn, _ = spawn("stubborn", ["sh", "-c", STUBBORN], dict(os.environ), tmp_path)
     wait_members(stubborn, 2)
 
-    # The grace is what a process that honours SIGTERM may take to end: generous, as a loaded CI
-    # machine once took over a second to end a shell and its sleep (the stubborn group waits it out).
+    # The grace is what a process that honours SIGTERM may take to end: generous, as a loaded
+    # CI machine once took over a second to end a shell and its sleep (stubborn waits it out).
     killed = stop([record, stubborn], grace=8.0)
 
     assert killed == ["stubborn"]  # SIGTERM was enough for the other
