@@ -142,12 +142,17 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     # (after the run: a purge rewrites the warehouse under an exclusive lock).
     purged_hirer = next(k for k in sorted(partitions) if k != hirer)
     purged_id = hirer_of[purged_hirer]  # the CLI and the warehouse know the SEEK id
-    [(candidate, uploads_before)] = stack.warehouse(
-        "SELECT p.candidate_id, (SELECT COUNT(*) FROM ats_uploads u WHERE u.hirer_id = ?) "
-        "FROM candidate_profiles p WHERE p.hirer_id = ? ORDER BY 1 LIMIT 1",
-        purged_id,
+    # Counted by the purged candidate's own uploads: the sensor may still sync the hirer's later
+    # applications meanwhile (its first runs were done, not every run it will start).
+    uploaded = stack.warehouse(
+        "SELECT p.candidate_id, u.attachment_id FROM candidate_profiles p"
+        " JOIN attachment_manifest m ON m.profile_id = p.profile_id"
+        " JOIN ats_uploads u ON u.attachment_id = m.attachment_id"
+        " WHERE p.hirer_id = ? ORDER BY 1, 2",
         purged_id,
     )
+    candidate = uploaded[0][0]
+    purged_files = [attachment for who, attachment in uploaded if who == candidate]
     purge = stack.seek_sync("purge", "--candidate", candidate, "--hirer", purged_id)
 
     # (c) Refusals final by design (the sandbox's executable, archive, oversized file) fail no
@@ -213,7 +218,11 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     recorder.shot("purge-job-runs", f"the purge job's Runs tab: the CLI's purge {purge_run[:8]}")
     _, shown_rows = stack.latest_row_count(ASSET, purged_hirer)
     [(held,)] = stack.warehouse(f"SELECT COUNT(*) FROM {ASSET} WHERE hirer_id = ?", purged_id)
-    assert shown_rows == held and held < uploads_before, (shown_rows, held, uploads_before)
+    marks = ", ".join("?" * len(purged_files))
+    [(left,)] = stack.warehouse(
+        f"SELECT COUNT(*) FROM {ASSET} WHERE attachment_id IN ({marks})", *purged_files
+    )
+    assert shown_rows == held and left == 0, (shown_rows, held, purged_files, left)
     page.goto(f"{ui}/assets/{ASSET}?view=events")
     page.get_by_text(purged_hirer, exact=True).first.click()
     expect(page.get_by_text(f"materialized in run {purge_run[:8]}").first).to_be_visible()
