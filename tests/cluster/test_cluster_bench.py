@@ -1,0 +1,69 @@
+"""`seek-sync bench --cluster` runs end to end on a tiny workload: the library path, then the local
+cluster (`cluster up`'s processes against the machine's PostgreSQL, RabbitMQ and Redis), each
+until settled at the fakes; the cluster counted exactly once and torn down after (figures go in
+the docs, never here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import psutil
+import pytest
+
+from seek_sync.cluster.config import ClusterServices
+from seek_sync.cluster.services import database_exists
+from seek_sync.settings import load
+from tests.cluster.celery_helpers import require_services
+from tests.cluster.local_cluster_helpers import cluster_environment
+from tests.services import ADMIN_URL, require_postgres
+
+COMMAND = [sys.executable, "-m", "seek_sync.cli", "bench", "--cluster", "--json"]
+PROCESSES = {"sandbox", "s3", "receiver-1", "receiver-2", "code-server", "webserver", "daemon"}
+
+
+def running_with(text: str) -> list[str]:
+    """Command lines of running processes that mention `text` (the cluster's token)."""
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        line = " ".join(process.info["cmdline"] or [])
+        if text in line:
+            found.append(line)
+    return found
+
+
+@pytest.mark.timeout(240)
+def test_cluster_bench_settles_the_same_counts_exactly_once_and_tears_down(
+    tmp_path: Path,
+) -> None:
+    require_postgres()
+    require_services()
+    done = subprocess.run(
+        [*COMMAND, "--applications", "20", "--hirers", "4"],
+        env=cluster_environment({}),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    library, cluster = result["library"], result["cluster"]
+    assert result["applications"] == 20 and result["hirers"] == 4
+    for path in (library, cluster):
+        assert path["applications_per_s"] > 0 and path["seconds"] > 0
+        assert path["counts"]["onderwijsregio_files"] > 0 and path["counts"]["kombo_files"] > 0
+    assert cluster["counts"] == library["counts"] and result["counts_identical"] is True
+    assert cluster["exactly_once"] is True and cluster["problems"] == []
+    assert result["ratio_cluster_library"] > 0
+    assert cluster["runs"] >= 1 and sum(cluster["runs_per_worker"].values()) == cluster["runs"]
+    assert set(cluster["processes"]) == PROCESSES | {"worker-1", "worker-2"}
+    assert all(p["peak_rss_mb"] > 0 for p in cluster["processes"].values())
+    assert cluster["peak_rss_mb"] >= cluster["processes"]["worker-1"]["peak_rss_mb"]
+    # Torn down: no process of its own left, its database dropped.
+    assert cluster["torn_down"] is True and cluster["teardown_problems"] == []
+    assert running_with(cluster["database"]) == []  # its queue's name, on the workers' lines
+    services = load(ClusterServices, postgres_url=ADMIN_URL)
+    assert not database_exists(services, cluster["database"])
