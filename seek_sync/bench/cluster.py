@@ -18,6 +18,8 @@ import os
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,12 @@ from seek_sync.cluster.demo import check_counts
 from seek_sync.cluster.down import tear_down
 from seek_sync.cluster.health import ClusterError
 from seek_sync.cluster.processes import leader, log_tail
+from seek_sync.cluster.roles import instance_variables
 from seek_sync.cluster.services import reachable
 from seek_sync.cluster.up import WORKERS, World, bring_up
 from seek_sync.cluster.view import RunningCluster, wait_settled
+from seek_sync.local_stack import patched_environ
+from seek_sync.process_stack import ProcessStack
 from seek_sync.progress import CommandProgress
 from seek_sync.settings import ENV_PREFIX, load
 
@@ -117,6 +122,42 @@ def _watch(cluster: RunningCluster, meter: ClusterMeter, progress: CommandProgre
     return on_progress
 
 
+@contextmanager
+def local_cluster(
+    home: Path, world: World, environ: dict[str, str], progress: CommandProgress
+) -> Iterator[tuple[RunningCluster, list[str]]]:
+    """`cluster up`'s deployment on `world`, answering; torn down on leaving, whatever happened
+    (Ctrl-C too): the cluster and the list that then holds the teardown's problems (none: all
+    gone)."""
+    services = load(ClusterServices)
+    if problem := reachable(services):
+        raise ClusterError(problem)
+    home.mkdir(parents=True, exist_ok=True)
+    state, torn_down = ClusterState.new(home), []
+    progress.step("cluster: starting the local cluster (`cluster up`)")
+    try:
+        deadline = time.monotonic() + UP_SECONDS
+        env = bring_up(state, services, world, environ, 0, deadline, progress.step)
+        yield RunningCluster(state, env), torn_down
+    finally:
+        progress.step("cluster: tearing it down (`cluster down`)")
+        torn_down += tear_down(state, services, say=progress.step).problems
+
+
+@contextmanager
+def cluster_stack(home: Path, world: World, progress: CommandProgress) -> Iterator[ProcessStack]:
+    """The local cluster read as a `ProcessStack` (the trickle bench's), with the instance's
+    variables in this process's environment while it runs; torn down on leaving."""
+    with (
+        local_cluster(home, world, dict(os.environ), progress) as (cluster, torn_down),
+        patched_environ(instance_variables(cluster.env)),
+        cluster.s3_credentials(),
+    ):
+        yield cluster.as_stack()
+    if torn_down:
+        raise ClusterError(f"cluster down: {'; '.join(torn_down)}")
+
+
 def measure_cluster(
     home: Path,
     applications: int,
@@ -125,22 +166,13 @@ def measure_cluster(
     settle_timeout: float,
     progress: CommandProgress,
 ) -> ClusterResult:
-    services = load(ClusterServices)
-    if problem := reachable(services):
-        raise ClusterError(problem)
-    home.mkdir(parents=True, exist_ok=True)
-    state = ClusterState.new(home)
-    result = ClusterResult(database=state.database)
     environ = dict(os.environ)
     environ.setdefault(INTERVAL_ENV, SENSOR_INTERVAL)
-    result.sensor_interval_s = int(environ[INTERVAL_ENV])
+    result = ClusterResult(sensor_interval_s=int(environ[INTERVAL_ENV]))
     world = World(applications, hirers, seed, edge_cases=False)
-    progress.step("cluster: starting the local cluster (`cluster up`)")
-    try:
-        env = bring_up(
-            state, services, world, environ, 0, time.monotonic() + UP_SECONDS, progress.step
-        )
-        cluster, meter = RunningCluster(state, env), ClusterMeter.of(state)
+    with local_cluster(home, world, environ, progress) as (cluster, torn_down):
+        state, meter = cluster.state, ClusterMeter.of(cluster.state)
+        result.database = state.database
         started = state.process("daemon").started  # epoch seconds, as psutil gives it
         progress.step("cluster: running until settled at the fakes")
         with cluster.s3_credentials(), cluster.instance() as instance:
@@ -154,9 +186,7 @@ def measure_cluster(
             result.runs_per_worker = dict(sorted(tags.items()))
         result.counts = fake_counts(cluster.admin("GET", "/_sandbox/ats/ledger"))
         result.processes, result.peak_rss_mb = meter.processes(), meter.peak_rss_mb
-    finally:
-        progress.step("cluster: tearing it down (`cluster down`)")
-        result.torn_down = tear_down(state, services, say=progress.step).problems
+    result.torn_down = torn_down
     progress.line(
         f"cluster: {result.applications} applications settled in {result.seconds:.1f} s;"
         f" at the fakes {result.counts}",
@@ -175,8 +205,7 @@ def run_cluster_bench(
 ) -> dict[str, Any]:
     """The library path, then the local cluster, on the same world; one JSON-able object."""
     progress = progress or CommandProgress(mode="plain")
-    world = ["--applications", str(applications), "--hirers", str(hirers)]
-    world += ["--seed", str(seed), "--no-edge-cases"]
+    world = World(applications, hirers, seed, edge_cases=False).world_options()
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="seek-sync-bench-") as tmp:
         library = measure(

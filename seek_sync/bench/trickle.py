@@ -1,7 +1,9 @@
 """`seek-sync bench --trickle R --duration S --hirers H`: how long an application takes to the ATS.
 
-For each path (`trickle_paths`: `loop`, `daemon`, `floor`; `cluster` once it exists), on a sandbox
-process of its own (a world of H hirers and no applications) with its receiver and an empty home:
+For each path (`trickle_paths`: `loop`, `daemon`, `cluster`, `floor`), on a sandbox process of its
+own (a world of H hirers and no applications) with its receiver and an empty home (the `cluster`
+path: `seek-sync cluster up`'s deployment on that world, against the machine's PostgreSQL,
+RabbitMQ and Redis, torn down after):
 
 1. the path starts and settles the world's history (every hirer's relationship event);
 2. the sandbox trickles R new applications a second over the related hirers for S seconds, each
@@ -21,7 +23,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -34,6 +37,7 @@ from seek_sync.bench.latency import Upload, first_held, latencies
 from seek_sync.bench.run import settling
 from seek_sync.bench.tree import TreeMeter
 from seek_sync.bench.trickle_paths import DEFAULT_PATHS, NOT_BUILT, PATHS, RunningPath
+from seek_sync.cluster.up import World
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import CommandProgress
 from seek_sync.settings import HomeFields, WarehouseFields, load
@@ -142,7 +146,7 @@ def idle_cpu_percent(pids: Sequence[int], seconds: float) -> float:
 def measure_path(
     name: str,
     home: Path,
-    world: list[str],
+    world: World,
     rate: float,
     duration: float,
     *,
@@ -152,7 +156,7 @@ def measure_path(
     progress: CommandProgress,
 ) -> dict[str, Any]:
     progress.step(f"{name}: starting its sandbox and receiver")
-    with own_state(name) as isolated, process_stack(home, *world, extra_env=isolated) as stack:
+    with path_stack(name, home, world, progress) as stack:
         history = int(stack.admin("GET", "/_sandbox/summary")["events"])
         path = PATHS[name](stack, home, interval)
         try:
@@ -190,6 +194,22 @@ def measure_path(
     }
 
 
+@contextmanager
+def path_stack(
+    name: str, home: Path, world: World, progress: CommandProgress
+) -> Iterator[ProcessStack]:
+    """The path's sandbox and receiver (the cluster's own for `cluster`), from empty state."""
+    if name == "cluster":
+        from seek_sync.bench.cluster import cluster_stack
+
+        with cluster_stack(home, world, progress) as stack:
+            yield stack
+        return
+    options = world.world_options()
+    with own_state(name) as isolated, process_stack(home, *options, extra_env=isolated) as stack:
+        yield stack
+
+
 def run_trickle(
     rate: float,
     duration: float,
@@ -208,8 +228,7 @@ def run_trickle(
         known = ", ".join([*PATHS, *NOT_BUILT])
         raise ValueError(f"unknown path(s) {', '.join(unknown)}; known: {known}")
     progress = progress or CommandProgress(mode="plain")
-    world = ["--applications", "0", "--hirers", str(hirers), "--seed", str(seed)]
-    world += ["--no-edge-cases"]
+    world = World(applications=0, hirers=hirers, seed=seed, edge_cases=False)
     out: dict[str, Any] = {
         "rate": rate,
         "duration": duration,
