@@ -18,7 +18,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,7 +109,9 @@ class ClusterResult:
         }
 
 
-def _watch(cluster: RunningCluster, meter: ClusterMeter, progress: CommandProgress) -> Any:
+def _watch(
+    cluster: RunningCluster, meter: ClusterMeter, progress: CommandProgress
+) -> Callable[[str], None]:
     """What `wait_settled` calls each second: sample, fail at once if a process exited."""
 
     def on_progress(text: str) -> None:
@@ -133,7 +135,8 @@ def local_cluster(
     if problem := reachable(services):
         raise ClusterError(problem)
     home.mkdir(parents=True, exist_ok=True)
-    state, torn_down = ClusterState.new(home), []
+    state = ClusterState.new(home)
+    torn_down: list[str] = []
     progress.step("cluster: starting the local cluster (`cluster up`)")
     try:
         deadline = time.monotonic() + UP_SECONDS
