@@ -36,7 +36,7 @@ from seek_sync.bench.isolation import own_state
 from seek_sync.bench.latency import Upload, first_held, latencies
 from seek_sync.bench.run import settling
 from seek_sync.bench.tree import TreeMeter
-from seek_sync.bench.trickle_paths import DEFAULT_PATHS, NOT_BUILT, PATHS, RunningPath
+from seek_sync.bench.trickle_paths import DEFAULT_PATHS, PATHS, RunningPath
 from seek_sync.cluster.up import World
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import CommandProgress
@@ -223,9 +223,9 @@ def run_trickle(
     progress: CommandProgress | None = None,
 ) -> dict[str, Any]:
     """Each path in turn on the same trickle; one JSON-able object of figures."""
-    unknown = [p for p in paths if p not in PATHS and p not in NOT_BUILT]
+    unknown = [p for p in paths if p not in PATHS]
     if unknown:
-        known = ", ".join([*PATHS, *NOT_BUILT])
+        known = ", ".join(PATHS)
         raise ValueError(f"unknown path(s) {', '.join(unknown)}; known: {known}")
     progress = progress or CommandProgress(mode="plain")
     world = World(applications=0, hirers=hirers, seed=seed, edge_cases=False)
@@ -238,20 +238,17 @@ def run_trickle(
     }
     with tempfile.TemporaryDirectory(prefix="seek-sync-trickle-") as tmp:
         for name in paths:
-            if name in NOT_BUILT:
-                out[name] = {"not_built": NOT_BUILT[name]}
-            else:
-                out[name] = measure_path(
-                    name,
-                    Path(tmp) / name,
-                    world,
-                    rate,
-                    duration,
-                    interval=interval,
-                    idle_window=idle_window,
-                    settle_timeout=settle_timeout,
-                    progress=progress,
-                )
+            out[name] = measure_path(
+                name,
+                Path(tmp) / name,
+                world,
+                rate,
+                duration,
+                interval=interval,
+                idle_window=idle_window,
+                settle_timeout=settle_timeout,
+                progress=progress,
+            )
             progress.line(f"{name}: {out[name]}", err=True)
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out

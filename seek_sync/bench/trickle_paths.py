@@ -157,6 +157,4 @@ PATHS: dict[str, Starter] = {
     "floor": start_floor,
     "cluster": start_cluster,
 }
-# Paths that cannot run yet, with what they wait for: reported as such, never started.
-NOT_BUILT: dict[str, str] = {}
 DEFAULT_PATHS = ("loop", "daemon", "cluster", "floor")
