@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -20,7 +21,7 @@ from tests.cluster.celery_helpers import require_services
 from tests.cluster.local_cluster_helpers import cluster_environment
 from tests.services import ADMIN_URL, require_postgres
 
-COMMAND = [sys.executable, "-m", "seek_sync.cli", "bench", "--cluster", "--json"]
+BENCH = [sys.executable, "-m", "seek_sync.cli", "bench"]
 PROCESSES = {"sandbox", "s3", "receiver-1", "receiver-2", "code-server", "webserver", "daemon"}
 
 
@@ -35,22 +36,27 @@ def running_with(text: str) -> list[str]:
     return found
 
 
+def bench(args: list[str], settings: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """`seek-sync bench ARGS --json` against the test's services; its JSON line."""
+    done = subprocess.run(
+        [*BENCH, *args, "--json"],
+        env=cluster_environment(settings),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
 @pytest.mark.timeout(240)
 def test_cluster_bench_settles_the_same_counts_exactly_once_and_tears_down(
     tmp_path: Path,
 ) -> None:
     require_postgres()
     require_services()
-    done = subprocess.run(
-        [*COMMAND, "--applications", "20", "--hirers", "4"],
-        env=cluster_environment({}),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=220,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = bench(["--cluster", "--applications", "20", "--hirers", "4"], {}, tmp_path)
     library, cluster = result["library"], result["cluster"]
     assert result["applications"] == 20 and result["hirers"] == 4
     for path in (library, cluster):
@@ -75,18 +81,8 @@ def test_trickle_times_each_application_on_the_cluster(tmp_path: Path) -> None:
     require_postgres()
     require_services()
     trickle = ["--trickle", "2", "--duration", "2", "--hirers", "3", "--paths", "cluster"]
-    trickle += ["--settle-timeout", "90", "--idle-window", "1", "--json"]
-    settings = {"SEEK_SYNC_SENSOR_INTERVAL_SECONDS": "5"}
-    done = subprocess.run(
-        [sys.executable, "-m", "seek_sync.cli", "bench", *trickle],
-        env=cluster_environment(settings),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=220,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    trickle += ["--settle-timeout", "90", "--idle-window", "1"]
+    result = bench(trickle, {"SEEK_SYNC_SENSOR_INTERVAL_SECONDS": "5"}, tmp_path)
     figures = result["cluster"]
     assert result["applications"] == 4
     assert figures["applications"] == 4 and figures["unsettled"] == 0, figures
