@@ -1,5 +1,6 @@
-"""`seek-sync bench`: the library path against the Dagster path, the client at the floor, or the
-time an application takes to reach the ATS under a steady trickle (docs/performance.md)."""
+"""`seek-sync bench`: the library path against the Dagster path (or the local cluster), the client
+at the floor, or the time an application takes to reach the ATS under a steady trickle
+(docs/performance.md; the cluster in docs/deploying.md)."""
 
 from __future__ import annotations
 
@@ -47,14 +48,28 @@ def bench(
         float, typer.Option(help="--trickle: seconds of quiet over which idle CPU is measured.")
     ] = 60.0,
     settle_timeout: Annotated[
-        float, typer.Option(help="--trickle: longest wait for a path to settle, seconds.")
-    ] = 600.0,
+        float | None,
+        typer.Option(
+            help="--trickle, --cluster: longest wait for a path to settle, seconds (600 with"
+            " --trickle, 3600 with --cluster)."
+        ),
+    ] = None,
+    cluster: Annotated[
+        bool,
+        typer.Option(
+            "--cluster",
+            help="Instead of the Dagster path: the local cluster of `seek-sync cluster up`"
+            " (sensor, daemon, two Celery workers; needs PostgreSQL, RabbitMQ and Redis), beside"
+            " the library path, until settled at the fakes; torn down after.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
     """The same workload through the library path and the Dagster path (`sync --loop`), each on
-    its own sandbox process from an empty home, timed until settled at the fakes; or, with
-    `--floor`, the library's SEEK client against a bare aiohttp client; or, with `--trickle`,
-    how long each application takes from its webhook to the ATS on each path as deployed."""
+    its own sandbox process from an empty home, timed until settled at the fakes (with
+    `--cluster`, the local cluster instead of the Dagster path); or, with `--floor`, the
+    library's SEEK client against a bare aiohttp client; or, with `--trickle`, how long each
+    application takes from its webhook to the ATS on each path as deployed."""
     from seek_sync.bench.run import main_json, run_bench
     from seek_sync.progress import CommandProgress
 
@@ -72,11 +87,19 @@ def bench(
                     seed=seed,
                     interval=interval,
                     idle_window=idle_window,
-                    settle_timeout=settle_timeout,
+                    settle_timeout=settle_timeout or 600.0,
                     progress=progress,
                 )
             except ValueError as error:
                 raise typer.BadParameter(str(error), param_hint="--paths") from None
+        elif cluster:
+            from seek_sync.bench.cluster import run_cluster_bench
+
+            if busy:
+                raise typer.BadParameter("not with --cluster", param_hint="--busy")
+            result = run_cluster_bench(
+                applications, hirers, seed, interval or 1.0, settle_timeout or 3600.0, progress
+            )
         elif floor:
             from seek_sync.bench.floor import run_floor
 

@@ -60,7 +60,7 @@ def test_trickle_smoke_times_each_application_on_the_loop() -> None:
     trickle = ["--trickle", "2", "--duration", "2", "--hirers", "3", "--interval", "300"]
     trickle += ["--settle-timeout", "60", "--idle-window", "1"]
     done = subprocess.run(
-        [*COMMAND, *trickle, "--paths", "loop,cluster", "--json"],
+        [*COMMAND, *trickle, "--paths", "loop", "--json"],
         capture_output=True,
         text=True,
         timeout=170,
@@ -68,7 +68,7 @@ def test_trickle_smoke_times_each_application_on_the_loop() -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["applications"] == 4
-    assert "not built" in result["cluster"]["not_built"]
+    assert set(result) >= {"loop"} and "cluster" not in result  # only the paths asked for
     figures = result["loop"]  # the floor and the daemon take longer: the bench's own runs
     assert figures["applications"] == 4 and figures["unsettled"] == 0, figures
     for key in ("accepted_s", "confirmed_s"):

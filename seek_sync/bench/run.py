@@ -107,8 +107,8 @@ def settling(stack: ProcessStack, expected_hirers: int, events_at_least: int = 0
     return state
 
 
-def fake_counts(stack: ProcessStack) -> dict[str, int]:
-    ledger = stack.ledger()
+def fake_counts(ledger: dict[str, Any]) -> dict[str, int]:
+    """What the ATS fakes hold for clients, by their ledger (`/_sandbox/ats/ledger`)."""
     return {
         "onderwijsregio_candidates": sum(
             not c["sandbox"] for c in ledger["onderwijsregio"]["candidates"]
@@ -236,7 +236,7 @@ def measure(
             f"{kind}: {result.applications} applications settled in {result.seconds:.1f} s",
             err=True,
         )
-        result.counts = fake_counts(stack)
+        result.counts = fake_counts(stack.ledger())
         result.sandbox_received_bytes = stack.admin("GET", "/_sandbox/summary")["received_bytes"]
         progress.line(f"{kind}: at the fakes {result.counts}", err=True)
         if kind == "dagster":

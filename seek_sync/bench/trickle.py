@@ -1,7 +1,9 @@
 """`seek-sync bench --trickle R --duration S --hirers H`: how long an application takes to the ATS.
 
-For each path (`trickle_paths`: `loop`, `daemon`, `floor`; `cluster` once it exists), on a sandbox
-process of its own (a world of H hirers and no applications) with its receiver and an empty home:
+For each path (`trickle_paths`: `loop`, `daemon`, `cluster`, `floor`), on a sandbox process of its
+own (a world of H hirers and no applications) with its receiver and an empty home (the `cluster`
+path: `seek-sync cluster up`'s deployment on that world, against the machine's PostgreSQL,
+RabbitMQ and Redis, torn down after):
 
 1. the path starts and settles the world's history (every hirer's relationship event);
 2. the sandbox trickles R new applications a second over the related hirers for S seconds, each
@@ -21,7 +23,8 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -33,7 +36,8 @@ from seek_sync.bench.isolation import own_state
 from seek_sync.bench.latency import Upload, first_held, latencies
 from seek_sync.bench.run import settling
 from seek_sync.bench.tree import TreeMeter
-from seek_sync.bench.trickle_paths import DEFAULT_PATHS, NOT_BUILT, PATHS, RunningPath
+from seek_sync.bench.trickle_paths import DEFAULT_PATHS, PATHS, RunningPath
+from seek_sync.cluster.up import World
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import CommandProgress
 from seek_sync.settings import HomeFields, WarehouseFields, load
@@ -142,7 +146,7 @@ def idle_cpu_percent(pids: Sequence[int], seconds: float) -> float:
 def measure_path(
     name: str,
     home: Path,
-    world: list[str],
+    world: World,
     rate: float,
     duration: float,
     *,
@@ -152,7 +156,7 @@ def measure_path(
     progress: CommandProgress,
 ) -> dict[str, Any]:
     progress.step(f"{name}: starting its sandbox and receiver")
-    with own_state(name) as isolated, process_stack(home, *world, extra_env=isolated) as stack:
+    with path_stack(name, home, world, progress) as stack:
         history = int(stack.admin("GET", "/_sandbox/summary")["events"])
         path = PATHS[name](stack, home, interval)
         try:
@@ -190,6 +194,22 @@ def measure_path(
     }
 
 
+@contextmanager
+def path_stack(
+    name: str, home: Path, world: World, progress: CommandProgress
+) -> Iterator[ProcessStack]:
+    """The path's sandbox and receiver (the cluster's own for `cluster`), from empty state."""
+    if name == "cluster":
+        from seek_sync.bench.cluster import cluster_stack
+
+        with cluster_stack(home, world, progress) as stack:
+            yield stack
+        return
+    options = world.world_options()
+    with own_state(name) as isolated, process_stack(home, *options, extra_env=isolated) as stack:
+        yield stack
+
+
 def run_trickle(
     rate: float,
     duration: float,
@@ -203,13 +223,12 @@ def run_trickle(
     progress: CommandProgress | None = None,
 ) -> dict[str, Any]:
     """Each path in turn on the same trickle; one JSON-able object of figures."""
-    unknown = [p for p in paths if p not in PATHS and p not in NOT_BUILT]
+    unknown = [p for p in paths if p not in PATHS]
     if unknown:
-        known = ", ".join([*PATHS, *NOT_BUILT])
+        known = ", ".join(PATHS)
         raise ValueError(f"unknown path(s) {', '.join(unknown)}; known: {known}")
     progress = progress or CommandProgress(mode="plain")
-    world = ["--applications", "0", "--hirers", str(hirers), "--seed", str(seed)]
-    world += ["--no-edge-cases"]
+    world = World(applications=0, hirers=hirers, seed=seed, edge_cases=False)
     out: dict[str, Any] = {
         "rate": rate,
         "duration": duration,
@@ -219,20 +238,17 @@ def run_trickle(
     }
     with tempfile.TemporaryDirectory(prefix="seek-sync-trickle-") as tmp:
         for name in paths:
-            if name in NOT_BUILT:
-                out[name] = {"not_built": NOT_BUILT[name]}
-            else:
-                out[name] = measure_path(
-                    name,
-                    Path(tmp) / name,
-                    world,
-                    rate,
-                    duration,
-                    interval=interval,
-                    idle_window=idle_window,
-                    settle_timeout=settle_timeout,
-                    progress=progress,
-                )
+            out[name] = measure_path(
+                name,
+                Path(tmp) / name,
+                world,
+                rate,
+                duration,
+                interval=interval,
+                idle_window=idle_window,
+                settle_timeout=settle_timeout,
+                progress=progress,
+            )
             progress.line(f"{name}: {out[name]}", err=True)
     out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     return out

@@ -9,8 +9,11 @@ counts while nothing happens (`idle`: the path's roots plus what else stays up f
   interval and its runs are processes of the code server (idle: the daemon and the code server).
 - `floor`: `seek_sync.bench.trickle_floor`, the library path called as soon as the inbox moves
   (idle: it and the receiver).
-- `cluster`: not built yet (`NOT_BUILT`); it needs `seek-sync cluster up` ("Beyond one machine",
-  2 of 2), and then goes in `PATHS` as one more starter returning a `RunningPath`.
+- `cluster`: the local cluster of `seek-sync cluster up` (its stack is the cluster's own, from
+  `bench.cluster.cluster_stack`): its receivers, code server, webserver, daemon and two Celery
+  workers (idle: all of them); the sensor's own interval applies and its runs are processes of
+  the workers. Stopping it stops those processes; the sandbox and moto stay up until the stack is
+  torn down, so the fakes can still be read.
 """
 
 from __future__ import annotations
@@ -26,10 +29,13 @@ from pathlib import Path
 
 import yaml
 
+from seek_sync.cluster.config import ClusterState, ProcessRecord
+from seek_sync.cluster.processes import leader, log_tail, stop
 from seek_sync.process_stack import ProcessStack, free_port
 from seek_sync.progress import MODE_ENV
 
 LOCATION = "seek_sync.definitions"
+CLUSTER_FAKES = ("sandbox", "s3")  # the cluster's stand-ins for the outside world
 
 
 @dataclass
@@ -66,6 +72,26 @@ class RunningPath:
                 process.wait(timeout=30)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)  # what it left behind (runs, servers)
+
+
+@dataclass
+class ClusterPath(RunningPath):
+    """The cluster's seek-sync processes (not its sandbox and moto), by their records."""
+
+    records: list[ProcessRecord] = field(default_factory=list)
+
+    @property
+    def pids(self) -> list[int]:
+        return [r.pid for r in self.records]
+
+    def exited(self) -> str | None:
+        for record in self.records:
+            if leader(record) is None:
+                return f"{self.name}: {record.name} exited:\n{log_tail(record, 2000)}"
+        return None
+
+    def stop(self) -> None:
+        stop(self.records)
 
 
 def _start(stack: ProcessStack, command: list[str], log: Path) -> subprocess.Popen[str]:
@@ -115,14 +141,20 @@ def start_floor(stack: ProcessStack, home: Path, interval: float | None) -> Runn
     return RunningPath("floor", [process], [process.pid, *_receivers(stack)], [log])
 
 
+def start_cluster(stack: ProcessStack, home: Path, interval: float | None) -> RunningPath:
+    """The cluster is up already (its stack is `cluster_stack`'s); its own processes."""
+    state = ClusterState.load(stack.home)
+    if state is None:
+        raise RuntimeError(f"cluster: no cluster recorded in {stack.home}")
+    records = [r for r in state.processes if r.name not in CLUSTER_FAKES]
+    return ClusterPath("cluster", [], [r.pid for r in records], records=records)
+
+
 Starter = Callable[[ProcessStack, Path, float | None], RunningPath]
 PATHS: dict[str, Starter] = {
     "loop": start_loop,
     "daemon": start_daemon,
     "floor": start_floor,
-}
-# Paths that cannot run yet, with what they wait for: reported as such, never started.
-NOT_BUILT = {
-    "cluster": "not built yet: it needs `seek-sync cluster up` (Beyond one machine, 2 of 2)",
+    "cluster": start_cluster,
 }
 DEFAULT_PATHS = ("loop", "daemon", "cluster", "floor")

@@ -48,14 +48,18 @@ class World:
     edge_cases: bool = True
     webhook_duplicates: float = 0.5
 
-    def options(self, receivers: list[str]) -> list[str]:
-        hooks = [arg for url in receivers for arg in ("--webhook-url", f"{url}/webhooks/seek")]
+    def world_options(self) -> list[str]:
+        """The options that make the world (a sandbox with them alone holds the same one)."""
         return [
             *("--applications", str(self.applications), "--hirers", str(self.hirers)),
-            *("--seed", str(self.seed), "--webhook-duplicates", str(self.webhook_duplicates)),
+            *("--seed", str(self.seed)),
             "--edge-cases" if self.edge_cases else "--no-edge-cases",
-            *hooks,
         ]
+
+    def options(self, receivers: list[str]) -> list[str]:
+        hooks = [arg for url in receivers for arg in ("--webhook-url", f"{url}/webhooks/seek")]
+        duplicates = ["--webhook-duplicates", str(self.webhook_duplicates)]
+        return [*self.world_options(), *duplicates, *hooks]
 
 
 def caller_settings(environ: dict[str, str]) -> dict[str, str]:

@@ -8,12 +8,13 @@ callback, nothing is journaled unmerged, and the ATS fakes have nothing in fligh
 
 from __future__ import annotations
 
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import dagster as dg
 import httpx
@@ -25,6 +26,7 @@ from seek_sync.cluster.health import ClusterError
 from seek_sync.cluster.roles import MAP_ENV, instance_variables
 from seek_sync.local_stack import patched_environ
 from seek_sync.pipeline.hirers import removed_hirers
+from seek_sync.process_stack import ProcessStack
 from seek_sync.runstate.journal import Journal
 from seek_sync.runstate.ledger import Ledger
 from seek_sync.settings import ENV_PREFIX, HomeFields, SettingsBase, load
@@ -87,6 +89,16 @@ class RunningCluster:
 
     def idle(self) -> bool:
         return bool(self.admin("GET", "/_sandbox/ats/idle")["idle"])
+
+    def as_stack(self) -> ProcessStack:
+        """The cluster as code that reads a `ProcessStack` reads it (the crash tests' audit, the
+        trickle bench): the sandbox's admin API, the first receiver, the hirer map, the settings
+        and the Dagster home. It holds no process: the cluster's are not this process's children."""
+        targets = {h: e.target for h, e in self.targets().hirers.items()}
+        info = {"base_url": self.state.sandbox_url}
+        sandbox = cast(subprocess.Popen[str], None)
+        home, receiver = self.state.home, self.state.receiver_urls[0]
+        return ProcessStack(home, info, sandbox, receiver, self.env, targets)
 
 
 def unsettled(cluster: RunningCluster, instance: dg.DagsterInstance) -> list[str]:

@@ -1,7 +1,7 @@
 """Helpers for the local cluster's test: the `seek-sync cluster` commands as processes, a backfill
 launched through the webserver's GraphQL API as the UI launches it, requests held at the sandbox
-found by the process group they came from, and the cluster read as a `ProcessStack` for the crash
-tests' exactly-once audit."""
+found by the process group they came from (the cluster read as a `ProcessStack` for the crash
+tests' exactly-once audit is `RunningCluster.as_stack`)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import dagster as dg
 import httpx
@@ -19,7 +19,6 @@ from dagster._core.execution.backfill import BulkActionStatus
 
 from seek_sync.cluster.config import ProcessRecord
 from seek_sync.cluster.view import RunningCluster
-from seek_sync.process_stack import ProcessStack
 from tests.cluster.celery_helpers import BROKER_URL, REDIS_URL
 from tests.services import ADMIN_URL
 
@@ -136,17 +135,6 @@ def wait_held_from(cluster: RunningCluster, record: ProcessRecord, seconds: floa
                 return int(pid)
         time.sleep(0.3)
     raise AssertionError(f"no request held from {record.name} after {seconds} s")
-
-
-def as_stack(cluster: RunningCluster) -> ProcessStack:
-    """The cluster as the crash tests' `audit` and `leftovers` read a stack: the sandbox's admin
-    API, the hirer map, the settings and the Dagster instance (no process of ours)."""
-    targets = {h: e.target for h, e in cluster.targets().hirers.items()}
-    info = {"base_url": cluster.state.sandbox_url}
-    sandbox = cast(subprocess.Popen[str], None)  # the cluster's, not this process's child
-    return ProcessStack(
-        cluster.state.home, info, sandbox, cluster.state.receiver_urls[0], cluster.env, targets
-    )
 
 
 def leftovers(record: ProcessRecord) -> list[Path]:

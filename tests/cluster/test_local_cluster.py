@@ -35,7 +35,6 @@ from seek_sync.jobs import HIRER_ASSETS
 from seek_sync.settings import load
 from tests.cluster.celery_helpers import BROKER_URL, REDIS_URL, require_services
 from tests.cluster.local_cluster_helpers import (
-    as_stack,
     cluster_environment,
     launch_backfill,
     leftovers,
@@ -179,10 +178,10 @@ def test_local_cluster_up_backfill_webhooks_dead_worker_down(tmp_path: Path) -> 
             assert all(count > 0 for count in by_url.values()) and delivered["failed_batches"] == 0
             problems, drive = check_counts(cluster, instance, ignore=frozenset({victim.run_id}))
             assert problems == []
-            result = audit(as_stack(cluster))
+            result = audit(cluster.as_stack())
             assert result.problems == []
             assert result.counts["profiles"] == NEW_APPLICATIONS
-            assert stack_leftovers(as_stack(cluster)) == []
+            assert stack_leftovers(cluster.as_stack()) == []
             task_ids = [r.tags[DAGSTER_CELERY_TASK_ID_TAG] for r in runs]
         # No run left anything in a worker's working or temp directory.
         assert leftovers(doomed) == leftovers(survivor) == []
