@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -42,7 +43,31 @@ if TYPE_CHECKING:
     import dagster as dg
 
 
+PORTS_FROM = 20000  # free_port picks from here up to the kernel's ephemeral range
+
+
+def _ephemeral_low() -> int:
+    try:
+        text = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text(encoding="ascii")
+        return int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768  # Linux's default
+
+
 def free_port() -> int:
+    """A loopback port free now, for a process started next to listen on. Picked below the
+    kernel's ephemeral range: a port from bind(0) is one the kernel also hands to outgoing
+    connections (PostgreSQL, HTTP), which can hold it by the time the process binds it (a code
+    server once failed so: "Address already in use")."""
+    high, pick = _ephemeral_low() - 1, random.SystemRandom()
+    for _ in range(100 if high > PORTS_FROM else 0):
+        port = pick.randint(PORTS_FROM, high)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
