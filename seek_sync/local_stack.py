@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 
 from seek_sync.backend import open_inbox
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.dagster_instance import make_home
 from seek_sync.proxy.process import proxy_if
 from seek_sync.receiver.app import running_receiver
@@ -290,7 +291,7 @@ def run_dagster_dev(command: list[str]) -> int:
     `subprocess.run` does, which left its children behind). SIGINT is reset to its default in the
     child: a shell that starts a job in the background makes it ignored, and nothing would stop."""
     env = os.environ | {"PYTHONWARNINGS": _quiet_warnings(os.environ.get("PYTHONWARNINGS"))}
-    child = subprocess.Popen(command, process_group=0, preexec_fn=_default_sigint, env=env)
+    child = subprocess.Popen(command, process_group=0, preexec_fn=default_stop_signals, env=env)
 
     def stop(*_: object) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -311,7 +312,3 @@ DAGSTER_DEV_SUPERSEDED = "ignore:Function `dev_command` is superseded:FutureWarn
 
 def _quiet_warnings(current: str | None) -> str:
     return ",".join(filter(None, [current, DAGSTER_DEV_SUPERSEDED]))
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)

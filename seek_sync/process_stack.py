@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import yaml
 
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.dagster_instance import INSTANCE_ENV, make_home
 from seek_sync.local_stack import (
     mark_on_demand,
@@ -136,6 +137,7 @@ class ProcessStack:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=default_stop_signals,
         )
         self.children.append(process)
         return process
@@ -173,6 +175,7 @@ def start_receiver(folder: Path, url: str, env: dict[str, str]) -> subprocess.Po
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_stop_signals,
     )
 
 
@@ -227,6 +230,7 @@ def process_stack(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_stop_signals,
     )
     processes, stack = [sandbox], None
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -15,6 +16,17 @@ __all__ = [
     "s3_endpoint",
     "server_backend",
 ]  # fixtures of tests/backends.py, for every test module
+
+
+@pytest.fixture(scope="session", autouse=True)
+def interruptible() -> None:
+    """A suite started from a background job (CI) inherits SIGINT ignored; Dagster's in-process
+    runs then set SIGTERM to it too (seek_sync/child_signals.py), and every process a test starts
+    with a bare Popen would ignore SIGTERM. Ctrl-C's handler as an interactive run has it."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_IGN:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,7 @@ from typing import Any
 
 import aiohttp
 
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.progress import CommandProgress
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.seek.downloads import HashOnlySink
@@ -50,6 +51,7 @@ def byte_cache_sandbox(*options: str) -> Iterator[dict[str, Any]]:
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        preexec_fn=default_stop_signals,
     )
     try:
         yield json.loads(process.stdout.readline())  # type: ignore[union-attr]

@@ -25,6 +25,7 @@ from typing import Any
 from seek_sync.backend import open_inbox
 from seek_sync.bench.isolation import own_state
 from seek_sync.bench.memory import peak_rss_mb, rss_mb
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import MODE_ENV, CommandProgress
@@ -202,6 +203,7 @@ def measure(
             stdout=log,
             stderr=subprocess.DEVNULL,
             text=True,
+            preexec_fn=default_stop_signals,
         )
         try:
             _wait(stack, process, result, len(known), progress, f"{kind}: settling")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.cluster.config import ClusterState, ProcessRecord
 from seek_sync.cluster.processes import leader, log_tail, stop
 from seek_sync.process_stack import ProcessStack, free_port
@@ -104,6 +105,7 @@ def _start(stack: ProcessStack, command: list[str], log: Path) -> subprocess.Pop
             stderr=subprocess.STDOUT,
             text=True,
             process_group=0,
+            preexec_fn=default_stop_signals,
         )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from seek_sync.child_signals import default_stop_signals
 from seek_sync.cluster.config import ProcessRecord
 
 
@@ -38,6 +39,7 @@ def spawn(
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=default_stop_signals,
         )
     try:
         started = psutil.Process(process.pid).create_time()

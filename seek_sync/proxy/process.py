@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import IO
 
+from seek_sync.child_signals import default_stop_signals
+
 
 def proxy_environment(values: dict[str, str]) -> dict[str, str]:
     """This process's environment without any `SEEK_SYNC_` variable, plus the proxy's own:
@@ -31,6 +33,7 @@ def proxy_process(
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL if stderr is None else stderr,
         text=True,
+        preexec_fn=default_stop_signals,
     )
     try:
         line = process.stdout.readline() if process.stdout else ""

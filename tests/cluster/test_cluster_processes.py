@@ -7,12 +7,14 @@ cluster are refused in one line; an unreachable service stops `up` before it mak
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import psutil
+from dagster._utils.interrupts import setup_interrupt_handlers
 
 from seek_sync.cluster.config import ClusterState, ProcessRecord
 from seek_sync.cluster.processes import alive, group, leader, spawn, stop
@@ -39,6 +41,34 @@ def wait_members(record: ProcessRecord, count: int) -> list[psutil.Process]:
     return members
 
 
+def ignored(pid: int) -> set[signal.Signals]:
+    """The signals process `pid` ignores, of SIGINT and SIGTERM (from /proc)."""
+    status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    mask = int(next(line.split()[1] for line in status.splitlines() if line[:7] == "SigIgn:"), 16)
+    return {s for s in (signal.SIGINT, signal.SIGTERM) if mask >> (s - 1) & 1}
+
+
+def test_a_child_stops_on_sigterm_where_dagster_left_sigterm_ignored(tmp_path: Path) -> None:
+    previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    plain: subprocess.Popen[bytes] | None = None
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # as a shell starts a background job
+        setup_interrupt_handlers()  # Dagster's, at every user-code boundary: SIGTERM := SIGINT's
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        plain = subprocess.Popen(["sleep", "60"])  # the control: it inherits both ignored
+        record, _ = spawn("child", ["sleep", "60"], dict(os.environ), tmp_path)
+        wait_members(record, 1)
+        assert ignored(plain.pid) == {signal.SIGINT, signal.SIGTERM}
+        assert ignored(record.pid) == set()
+        assert stop([record], grace=8.0) == []  # SIGTERM was enough
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if plain is not None:
+            plain.kill()
+            plain.wait()
+
+
 def test_spawn_gives_a_group_and_a_folder_and_stop_ends_the_group(tmp_path: Path) -> None:
     record, process = spawn("family", ["sh", "-c", FAMILY], dict(os.environ), tmp_path)
     members = wait_members(record, 2)
@@ -47,9 +77,7 @@ def test_spawn_gives_a_group_and_a_folder_and_stop_ends_the_group(tmp_path: Path
     stubborn, _ = spawn("stubborn", ["sh", "-c", STUBBORN], dict(os.environ), tmp_path)
     wait_members(stubborn, 2)
 
-    # The grace is what a process that honours SIGTERM may take to end: generous, as a loaded
-    # CI machine once took over a second to end a shell and its sleep (stubborn waits it out).
-    killed = stop([record, stubborn], grace=8.0)
+    killed = stop([record, stubborn], grace=1.0)
 
     assert killed == ["stubborn"]  # SIGTERM was enough for the other
     assert alive([record, stubborn]) == {}
