@@ -4,13 +4,15 @@ Dagster creates a pool's limit row (from `concurrency.pools.default_limit`) at t
 that pool. On PostgreSQL two runs making that first claim at once (two Celery workers, say) race:
 the loser's INSERT fails on the unique key, which aborts its transaction, and Dagster's fallback
 UPDATE in the same transaction then fails the run (`InFailedSqlTransaction`; dagster 1.13.27,
-upstream issue dagster-io/dagster#33552, open; tests/cluster found it). The sensor's tick, one
-process, creates each missing row first, so runs only ever find it.
+upstream issue dagster-io/dagster#33552, open; tests/cluster found it). The sensor's tick
+creates each missing row first, so runs only ever find it. Ticks of two processes (two
+`sync --loop` workers) race the same way: the one that loses finds the row made and goes on.
 """
 
 from __future__ import annotations
 
 import dagster as dg
+from sqlalchemy.exc import DBAPIError
 
 POOLS = ("hirer_sync", "seek_api", "ats_api")  # every `pool=` of the jobs (tests/test_pools.py)
 
@@ -25,6 +27,13 @@ def ensure_pools(instance: dg.DagsterInstance) -> list[str]:
         return []
     known = {limit.name for limit in storage.get_pool_limits()}
     missing = [pool for pool in POOLS if pool not in known]
+    made = []
     for pool in missing:
-        storage.initialize_concurrency_limit_to_default(pool)
-    return missing
+        try:
+            storage.initialize_concurrency_limit_to_default(pool)
+        except DBAPIError:  # another process made the row first (the race above)
+            if pool not in {limit.name for limit in storage.get_pool_limits()}:
+                raise
+            continue
+        made.append(pool)
+    return made
