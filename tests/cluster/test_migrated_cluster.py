@@ -50,7 +50,7 @@ from seek_sync.process_stack import process_stack
 from seek_sync.settings import load
 from tests.backends import make_bucket
 from tests.cluster.celery_helpers import require_services
-from tests.cluster.local_cluster_helpers import as_stack, cluster_environment, seek_sync
+from tests.cluster.local_cluster_helpers import cluster_environment, seek_sync
 from tests.dagster.crash_helpers import _fake_files, audit, audit_duplicates, sync_until_settled
 from tests.migrate_helpers import MovedUp, migrate_process, server
 from tests.processes import sandbox_process
@@ -202,7 +202,7 @@ def test_the_previous_releases_home_moved_up_runs_on_the_cluster_sending_nothing
                 # The fakes started empty: all they hold is the new files, each once; none old.
                 assert at_fakes(done.ledger) == new
                 assert done.counts["attachment"] == sum(new.values())  # SEEK: new files only
-                assert audit_duplicates(as_stack(cluster), done.ledger) == []
+                assert audit_duplicates(cluster.as_stack(), done.ledger) == []
                 with server(url) as conn:
                     profiles = conn.execute(PROFILES).fetchone()
                 assert profiles == (8 + 2 + 2,)
@@ -242,7 +242,7 @@ def test_todays_home_moved_up_runs_on_the_cluster_with_the_fakes_ledger_unchange
                 new.values()
             )
             assert done.counts["attachment"] == sum(new.values())
-            final = audit(as_stack(cluster))
+            final = audit(cluster.as_stack())
             assert final.problems == [] and final.counts["profiles"] == 10
             delivered = cluster.admin("GET", "/_sandbox/webhooks")["delivered"]["delivered_by_url"]
             assert set(delivered) >= {f"{u}/webhooks/seek" for u in cluster.state.receiver_urls}
