@@ -198,6 +198,14 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
     show_reason(page, refused, hirer_of[refused], set(final[refused]), status="Passed|Succeeded")
     shows = f"{CHECK}'s execution history: {refused} passed, its final refusals by reason"
     recorder.shot("check-final-refusals", shows)
+    # The check's partitions once nothing is in flight: a run (the purge's too) logs its
+    # materializations first and their check evaluations after, and in between the UI counts
+    # that hirer "Missing" (CI caught the purge there).
+    _, err = purge.communicate(timeout=60)
+    assert purge.returncode == 0, stack.fail(f"seek-sync purge failed: {err}")
+    stack.wait(
+        "no run in flight", 60, lambda: not any(r["status"] in ACTIVE for r in stack.runs()) or None
+    )
     page.goto(f"{ui}/assets/{ASSET}?view=checks")
     page.get_by_title(CHECK, exact=True).first.click()
     page.get_by_text("Partitions", exact=True).last.click()
@@ -209,8 +217,6 @@ def test_dev_ui_assets_one_hirer_run_refused_upload_and_no_personal_data(
 
     # (e) The CLI's purge is listed under the `purge` job; the hirer's latest totals after it
     # are the warehouse's.
-    _, err = purge.communicate(timeout=60)
-    assert purge.returncode == 0, stack.fail(f"seek-sync purge failed: {err}")
     [purge_run] = [r["runId"] for r in stack.runs() if r["jobName"] == "purge"]
     page.goto(f"{ui}/locations/{location}/jobs/purge/runs")
     expect(page.get_by_text(purge_run[:8]).first).to_be_visible()
