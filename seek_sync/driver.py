@@ -151,9 +151,9 @@ class Driver:
         """One evaluation of the sensor and its runs (`poll_seek`: it polls SEEK too)."""
         started, began = time.perf_counter(), time.time()
         # Entered, so the tick's resources are torn down here and now. Left to the garbage
-        # collector, their teardown ran whenever a cycle was collected, even while the
-        # interpreter shut down after SIGTERM, where it failed in Dagster's import of
-        # `redact_user_stacktrace_if_enabled` ("sys.meta_path is None") and the loop exited 1.
+        # collector, their teardown could run whenever a cycle was collected, even while the
+        # interpreter shuts down after SIGTERM, where Dagster's import inside its error boundary
+        # fails ("sys.meta_path is None": the likely cause of a loop's rare exit 1 on SIGTERM).
         context = dg.build_sensor_context(
             instance=self.instance,
             cursor=self.cursor(),
