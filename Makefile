@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 # runs them in this one process.
 PYTEST_WORKERS ?= 2
 
-.PHONY: demo test chromium lint fmt dev sandbox clean
+.PHONY: demo test tools lint fmt dev sandbox clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,20 +22,24 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/seek-sync demo
 
-test: $(STAMP) chromium
+test: $(STAMP) tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/dg check defs
 	$(BIN)/dagster definitions validate
 	$(BIN)/pytest -q -n $(PYTEST_WORKERS) --dist worksteal --durations=25
 
-# The browser test (tests/browser) drives Debian's Chromium with Playwright, which never downloads
-# a browser: installed here with apt when missing and running as root; otherwise one line, and the
-# test skips (or fails under CI=true).
-chromium:
-	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive \
-		&& { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; }; } \
-		|| echo "make: no chromium (apt-get install chromium, as root): the browser test skips (fails under CI=true)"
+# Machine tools some tests need beyond Python, as command:package: Debian's Chromium for the
+# browser test (Playwright never downloads a browser) and psql for the database-roles test (it runs
+# deploy/sql/roles.sql as an operator would). Installed here with apt when missing and running as
+# root; otherwise one line each, and those tests skip (or fail under CI=true).
+TOOLS := chromium:chromium psql:postgresql-client
+tools:
+	@for tool in $(TOOLS); do command=$${tool%%:*}; package=$${tool#*:}; \
+		command -v $$command >/dev/null || { [ "$$(id -u)" = 0 ] && export DEBIAN_FRONTEND=noninteractive \
+		&& { apt-get install -y -q $$package || { apt-get update -q && apt-get install -y -q $$package; }; }; } \
+		|| echo "make: no $$command (apt-get install $$package, as root): its tests skip (fail under CI=true)"; \
+	done
 
 fmt: $(STAMP)
 	$(BIN)/ruff format .

@@ -61,7 +61,7 @@ def roles() -> Iterator[Roles]:
     """The roles made by the script, the tables by `seek-sync db upgrade` as the owner."""
     if shutil.which("psql") is None:
         fail_or_skip(
-            "psql not found", "install the PostgreSQL client (apt-get install postgresql-client)"
+            "no `psql` on PATH", "run `make test` as root, or `apt-get install postgresql-client`"
         )
     tag = uuid.uuid4().hex[:10]
     with private_database() as database:
