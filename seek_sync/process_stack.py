@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import yaml
 
-from seek_sync.child_signals import default_stop_signals
+from seek_sync.child_signals import default_stop_signals, stop_child
 from seek_sync.dagster_instance import INSTANCE_ENV, make_home
 from seek_sync.local_stack import (
     mark_on_demand,
@@ -259,8 +259,4 @@ def process_stack(
         processes += stack.children if stack else []
         for process in reversed(processes):
             if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+                stop_child(process, grace=10)

@@ -32,7 +32,7 @@ from typing import Any
 
 import aiohttp
 
-from seek_sync.child_signals import default_stop_signals
+from seek_sync.child_signals import default_stop_signals, stop_child
 from seek_sync.progress import CommandProgress
 from seek_sync.seek.client import SeekClient, http_client
 from seek_sync.seek.downloads import HashOnlySink
@@ -56,12 +56,7 @@ def byte_cache_sandbox(*options: str) -> Iterator[dict[str, Any]]:
     try:
         yield json.loads(process.stdout.readline())  # type: ignore[union-attr]
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_child(process, grace=10)
 
 
 def client_settings(info: dict[str, Any]) -> SeekClientSettings:

@@ -25,7 +25,7 @@ from typing import Any
 from seek_sync.backend import open_inbox
 from seek_sync.bench.isolation import own_state
 from seek_sync.bench.memory import peak_rss_mb, rss_mb
-from seek_sync.child_signals import default_stop_signals
+from seek_sync.child_signals import default_stop_signals, stop_child
 from seek_sync.pipeline.hirers import removed_hirers
 from seek_sync.process_stack import ProcessStack, process_stack
 from seek_sync.progress import MODE_ENV, CommandProgress
@@ -228,12 +228,7 @@ def measure(
                 progress.step(f"{kind}: a few idle ticks of the loop")
                 time.sleep(interval * 3.5)  # a few idle ticks of the long-lived process
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
+            stop_child(process, grace=30)
         progress.line(
             f"{kind}: {result.applications} applications settled in {result.seconds:.1f} s",
             err=True,
